@@ -1,0 +1,5 @@
+"""Allow ``python -m cnnteach ...`` where the ``cnnteach`` script is not on PATH (e.g. Windows)."""
+
+from cnnteach.cli import main
+
+raise SystemExit(main())

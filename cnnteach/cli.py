@@ -1,0 +1,104 @@
+"""The ``cnnteach`` command: ``data install``, ``data where``, ``doctor`` and ``student``.
+
+Every failure ends in one sentence on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnteach", description="Helpers for the cnnteach CNN lessons.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="find, verify and install MNIST for offline use")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    install = data_sub.add_parser(
+        "install",
+        help="verify a folder of MNIST files (e.g. on a USB stick) and copy it into the per-user data folder",
+        description="Verify the four MNIST IDX files (.gz or raw) or an mnist.npz in SOURCE, then copy them "
+        "into the per-user data folder, where load_mnist() finds them with no network.",
+    )
+    install.add_argument("source", help="folder holding train-images-idx3-ubyte.gz and its three siblings, or mnist.npz")
+    install.add_argument("--to", dest="destination", help="install here instead of the per-user data folder")
+    data_sub.add_parser("where", help="say which MNIST copy load_mnist() would use, and verify it")
+
+    sub.add_parser("doctor", help="check that this machine is ready for the course (exit 0 when it is)")
+
+    student = sub.add_parser("student", help="build the student edition (solutions removed) into OUT")
+    student.add_argument("out", help="folder to write; a notebook the student has changed is never overwritten")
+    student.add_argument("--from", dest="source", help="lessons folder with solutions (default: the course's notebooks/)")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status.
+
+    Examples
+    --------
+    >>> main(["data", "install", "/no/such/usb"])
+    1
+    """
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "data":
+            return _data(args)
+        if args.command == "doctor":
+            return _doctor()
+        if args.command == "student":
+            return _student(args)
+    except KeyboardInterrupt:
+        print("cnnteach: interrupted; nothing was left half-written", file=sys.stderr)
+        return 130
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def _data(args) -> int:
+    from cnnteach.data import DataError, find_mnist, install_data, load_mnist
+
+    try:
+        if args.action == "install":
+            destination = install_data(args.source, args.destination)
+            print(f"MNIST verified and installed in {destination}")
+            if args.destination:
+                print(f"set CNNTEACH_DATA={destination} so that load_mnist() finds it")
+            return 0
+        source = find_mnist()
+        if source.kind != "download":
+            load_mnist()
+        print(f"{source.describe()}{'' if source.kind == 'download' else ': checksums pass'}")
+        return 0
+    except DataError as exc:
+        print(f"cnnteach: {exc}", file=sys.stderr)
+        return 1
+
+
+def _doctor() -> int:
+    from cnnteach.doctor import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        print(repr(check))
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        print(f"not ready: {failed[0].name}: {failed[0].fix}", file=sys.stderr)
+        return 1
+    print("ready: every check passed")
+    return 0
+
+
+def _student(args) -> int:
+    from cnnteach.student import build_student_edition
+
+    try:
+        report = build_student_edition(args.out, args.source)
+    except (ValueError, OSError) as exc:
+        print(f"cnnteach: {exc}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    return 0

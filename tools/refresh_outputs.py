@@ -1,0 +1,63 @@
+"""Re-execute lessons in a fresh kernel and store their outputs (``make outputs``).
+
+Stored outputs are never hand-saved: this script runs each notebook top to bottom in a new
+kernel from its own folder, drops widget state (its ids change every run), then normalises the
+file with ``nbstripout --keep-output --keep-count``, which keeps what nbval needs.
+
+Usage: python tools/refresh_outputs.py [notebooks/04_convolution.ipynb ...]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def refresh(path: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    start = time.perf_counter()
+    client.execute()
+    elapsed = time.perf_counter() - start
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+    subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True
+    )
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    shared = ROOT.parent / "shared" / "data" / "mnist"
+    if "CNNTEACH_DATA" not in os.environ and shared.is_dir():
+        os.environ["CNNTEACH_DATA"] = str(shared)
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in paths:
+        print(f"executing {path} ...", flush=True)
+        try:
+            seconds = refresh(path)
+        except Exception as exc:  # report which lesson failed, in one line, and stop
+            print(f"FAILED {path}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}")
+            return 1
+        print(f"  done in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

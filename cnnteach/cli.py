@@ -78,6 +78,9 @@ def _data(args) -> int:
 
 
 def _doctor() -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides the verdict
     from cnnteach.doctor import run_checks
 
     checks = run_checks()

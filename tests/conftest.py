@@ -1,0 +1,38 @@
+"""Fixtures shared by the unit tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_mnist() -> Path | None:
+    for candidate in (os.environ.get("CNNTEACH_DATA"), ROOT.parent / "shared" / "data" / "mnist"):
+        if candidate and (Path(candidate) / "t10k-labels-idx1-ubyte.gz").is_file():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST IDX folder (CNNTEACH_DATA or ../shared/data/mnist); tests never download."""
+    found = _shared_mnist()
+    if found is None:
+        pytest.skip("no local MNIST: set CNNTEACH_DATA to a folder with the four IDX files")
+    return found
+
+
+@pytest.fixture
+def isolated_sources(tmp_path, monkeypatch):
+    """No CNNTEACH_DATA, an empty per-user folder and an empty Keras cache, downloads forbidden."""
+    monkeypatch.delenv("CNNTEACH_DATA", raising=False)
+    monkeypatch.setenv("CNNTEACH_OFFLINE", "1")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "localappdata"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path

@@ -460,10 +460,15 @@ def _offline_message() -> str:
 
 def _download():
     """Keras' own download; used only when no local copy exists, so Keras deletes nothing of ours."""
+    import contextlib
+
     import keras  # heavy: imported only here
 
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        # Keras prints its progress bar to stdout; send it to stderr so that a lesson's stored
+        # outputs are the same on a machine that downloads and on one that has a local copy.
+        with contextlib.redirect_stdout(sys.stderr):
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:
         raise DataError(f"{_offline_message()} (the download failed: {type(exc).__name__}: {exc})") from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}

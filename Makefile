@@ -22,16 +22,21 @@ $(STAMP): pyproject.toml constraints.txt
 lab: $(STAMP)  ## open JupyterLab on the lessons, on localhost only, with token authentication on
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
-test: unit lessons  ## everything CI runs, in order of speed
+test: unit lessons ui  ## everything CI runs, in order of speed
 
-unit: $(STAMP)  ## unit tests and doctests
+VENDOR_STAMP = build/vendor/.fetched
+$(VENDOR_STAMP):  ## reveal.js and MathJax for the offline slides and site, fetched once from the npm registry
+	$(PYTHON) tools/publish.py vendor
+	touch $(VENDOR_STAMP)
+
+unit: $(STAMP) $(VENDOR_STAMP)  ## unit tests and doctests
 	$(PY) -m pytest -m "not ui" --doctest-modules cnnteach tests
 
 lessons: $(STAMP)  ## strict nbval over every lesson (stored outputs must match a fresh run)
 	$(PY) -m pytest $(NBVAL) $(NB)
 
 ui: $(STAMP)  ## real-browser tests of JupyterLab (needs Debian's chromium)
-	$(PY) -m pytest -m ui tests
+	$(PY) -m pytest -m ui tests/ui
 
 outputs: $(STAMP)  ## re-execute lessons in a fresh kernel and store their outputs (NB=notebooks/04_*.ipynb for one)
 	$(PY) tools/refresh_outputs.py $(NB)
@@ -47,3 +52,10 @@ bench: $(STAMP)  ## speed benchmarks: ratios measured side by side
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: slides site
+slides: $(STAMP) $(VENDOR_STAMP)  ## offline reveal.js decks of every lesson into build/slides (reveal.js fetched once from npm)
+	$(PY) tools/publish.py slides
+
+site: $(STAMP) $(VENDOR_STAMP)  ## offline static site of the executed lessons into build/site (open build/site/index.html)
+	$(PY) tools/publish.py site

@@ -5,7 +5,7 @@
 - each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block replaced by a placeholder that
   runs (``# YOUR CODE HERE`` and ``...``), so :func:`cnnteach.exercises.check` reports
   "Not attempted" rather than an error;
-- the outputs of exercise cells cleared, and cells tagged ``solution`` removed;
+- the outputs of exercise cells (and of ``solution(...)`` calls) cleared, cells tagged ``solution`` removed;
 - recall answers (``<details><summary>Answer</summary>...</details>`` in Markdown) removed.
 
 It never overwrites a notebook the student has changed: ``OUT/.cnnteach-student.json`` records
@@ -28,7 +28,7 @@ __all__ = ["BuildReport", "build_student_edition", "strip_solutions"]
 MANIFEST = ".cnnteach-student.json"
 PLACEHOLDER = "# YOUR CODE HERE\n{indent}..."
 ANSWER_RE = re.compile(r"<details>\s*<summary>\s*(?:<b>)?\s*Answer.*?</details>\s*", re.S | re.I)
-CHECK_RE = re.compile(r"\bcheck\(")
+EXERCISE_CALL_RE = re.compile(r"\b(check|solution)\(")  # their stored outputs would give answers away
 
 
 def strip_solutions(source: str) -> str:
@@ -72,7 +72,7 @@ def student_notebook(notebook: dict) -> dict:
         source = _source(cell)
         if cell.get("cell_type") == "code":
             stripped = strip_solutions(source)
-            if stripped != source or CHECK_RE.search(source):
+            if stripped != source or EXERCISE_CALL_RE.search(source):
                 cell["outputs"] = []
                 cell["execution_count"] = None
             cell["source"] = stripped

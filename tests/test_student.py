@@ -15,12 +15,15 @@ from cnnteach.student import MANIFEST, build_student_edition, student_notebook, 
 LESSON = {
     "cells": [
         {"cell_type": "markdown", "metadata": {}, "source": "# Demo\nA lesson."},
-        {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [], "source": "from cnnteach.exercises import check, exercise\n@exercise('00.demo-pixels', 'How many pixels?')\ndef _(a):\n    return None if a == 784 else 'Rows times columns.'"},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [], "source": "from cnnteach.exercises import check, exercise, solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef _(a):\n    return None if a == 784 else 'Rows times columns.'"},
         {"cell_type": "code", "metadata": {}, "execution_count": 2,
          "outputs": [{"output_type": "execute_result", "data": {"text/plain": "✅ Correct"}, "metadata": {}, "execution_count": 2}],
          "source": "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * 28\n### END SOLUTION\ncheck('00.demo-pixels', answer)"},
         {"cell_type": "code", "metadata": {}, "execution_count": 3, "outputs": [],
          "source": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ndouble(4)"},
+        {"cell_type": "code", "metadata": {}, "execution_count": 4,
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": "answer = 28 * 28"}],
+         "source": "solution('00.demo-pixels')"},
         {"cell_type": "code", "metadata": {"tags": ["solution"]}, "execution_count": 4, "outputs": [], "source": "secret = 1"},
         {"cell_type": "markdown", "metadata": {},
          "source": "**Q.** Why 784?\n<details><summary>Answer</summary>28 times 28.</details>\nKeep me."},
@@ -42,7 +45,7 @@ def test_solutions_become_placeholders_that_run(lessons, tmp_path):
     build_student_edition(tmp_path / "out", lessons)
     nb = nbformat.read(tmp_path / "out" / "01_demo.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
-    assert "28 * 28" not in text and "2 * x" not in text and "secret" not in text and "28 times 28" not in text
+    assert "28 * 28" not in json.dumps(nb) and "2 * x" not in text and "secret" not in text and "28 times 28" not in text
     assert "Keep me." in text and "# YOUR CODE HERE" in text
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()  # placeholders run without error

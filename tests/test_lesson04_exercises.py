@@ -1,0 +1,88 @@
+"""Lesson 04's checked exercises accept right answers and refuse many wrong ones without raising."""
+
+import math
+
+import numpy as np
+import pytest
+
+from cnnteach.exercises import check, list_exercises
+
+WRONG_KINDS = ["24", None, ..., [24], {"rows": 24}, True, float("nan"), object(), lambda: 24, np.array([1, 2])]
+
+
+def test_lesson_04_has_its_exercises():
+    assert set(list_exercises("04")) == {
+        "04.output-size", "04.stride-no-tile", "04.conv-params", "04.predict-same-stride",
+        "04.horizontal-kernel", "04.output-size-function",
+    }
+
+
+@pytest.mark.parametrize("exercise_id, right, wrong", [
+    ("04.output-size", [24, 24.0, np.int64(24)], [23, 28, 26, 22, 25, -24, 0]),
+    ("04.stride-no-tile", [13, np.float32(13)], [13.5, 14, 12, 12.5, 26, 1, 7]),
+    ("04.conv-params", [1456, 1456.0], [160, 1440, 100, 1466, 0, 144]),
+    ("04.predict-same-stride", [(32, 14, 14, 8), [32, 14, 14, 8], np.array([32, 14, 14, 8])],
+     [(14, 14, 8), (32, 12, 12, 8), (32, 28, 28, 8), (32, 14, 14, 1), (1, 14, 14, 8), (32, 14, 8), (32, 7, 7, 8), 14]),
+])
+def test_number_and_shape_exercises(exercise_id, right, wrong):
+    for answer in right:
+        assert check(exercise_id, answer), (exercise_id, answer)
+    for answer in wrong + WRONG_KINDS:
+        feedback = check(exercise_id, answer)
+        assert not feedback, (exercise_id, answer)
+        assert feedback.message  # always says something useful
+
+
+def test_specific_hints_teach():
+    assert "floor" in check("04.stride-no-tile", 13.5).message
+    assert "3 × 3 × 10" in check("04.conv-params", 160).message
+    assert "bias" in check("04.conv-params", 1440).message
+    assert "batch" in check("04.predict-same-stride", (14, 14, 8)).message
+    assert "'same'" in check("04.output-size", 28).message
+
+
+def test_horizontal_kernel():
+    for right in ([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+                  np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]) * 0.5, [[0, 0, 0], [1, 1, 1], [-1, -1, -1]]):
+        assert check("04.horizontal-kernel", right), right
+    vertical = np.array([[-1, 0, 1]] * 3)
+    cases = {
+        "vertical": (vertical, "left to right"),
+        "zeros": (np.zeros((3, 3)), "gives 0"),
+        "blur": (np.ones((3, 3)) / 9, "add up to 0"),
+        "one weight": ([[0, 0, 0], [0, 1, 0], [0, 0, 0]], "add up to 0"),
+        "diagonal": ([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], ""),
+        "laplace": ([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], "vertical"),
+    }
+    for name, (kernel, hint) in cases.items():
+        feedback = check("04.horizontal-kernel", kernel)
+        assert not feedback, name
+        assert hint in feedback.message, (name, feedback.message)
+    for wrong in [np.ones((5, 5)), [[1, 2], [3, 4]], "kernel", [[np.inf, 0, 0], [0, 0, 0], [0, 0, 0]], 3, None]:
+        assert not check("04.horizontal-kernel", wrong)
+
+
+def test_output_size_function():
+    def right(i, k, s, p):
+        return (i - k + 2 * p) // s + 1
+
+    def no_floor(i, k, s, p):
+        return (i - k + 2 * p) / s + 1
+
+    def ceiling(i, k, s, p):
+        return math.ceil((i - k + 2 * p) / s) + 1
+
+    def no_padding(i, k, s, p):
+        return (i - k) // s + 1
+
+    def floats(i, k, s, p):
+        return float((i - k + 2 * p) // s + 1)
+
+    assert check("04.output-size-function", right)
+    assert "//" in check("04.output-size-function", no_floor).message
+    assert "rounds up" in check("04.output-size-function", ceiling).message
+    assert not check("04.output-size-function", no_padding)
+    assert "int" in check("04.output-size-function", floats).message
+    assert check("04.output-size-function", lambda i, k, s, p: None).status == "not attempted"
+    for wrong in [lambda i, k, s, p: 1 / 0, lambda: 26, 26, "def f(): pass", lambda i, k, s, p: "26"]:
+        assert not check("04.output-size-function", wrong)

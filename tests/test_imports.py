@@ -8,7 +8,7 @@ import sys
 import pytest
 
 LIGHT = ["cnnteach", "cnnteach.data", "cnnteach.exercises", "cnnteach.student", "cnnteach.doctor", "cnnteach.cli",
-         "cnnteach.arithmetic", "cnnteach.ops", "cnnteach.plots", "cnnteach.explorers", "cnnteach.detect"]
+         "cnnteach.arithmetic", "cnnteach.ops", "cnnteach.plots", "cnnteach.explorers", "cnnteach.detect", "cnnteach.inspection", "cnnteach.models", "cnnteach.evaluation"]
 
 
 @pytest.mark.parametrize("module", LIGHT)

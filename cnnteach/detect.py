@@ -1,0 +1,1074 @@
+"""From classifying one digit to finding digits: canvases, sliding windows, IoU, NMS and AP.
+
+Lesson 10 builds a small object detector out of the digit classifier, the way detection was
+done before R-CNN, and scores it the way detection papers do.
+
+* :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image
+  and returns the image, the ground-truth boxes and the labels.
+* :func:`sliding_windows` cuts every window the classifier will look at.
+* :func:`detect_digits` classifies all windows of one or many canvases in ONE ``predict``
+  call, keeps the confident ones (a background class, a confidence threshold, or both),
+  tightens each box to the ink it holds, and removes duplicates with
+  :func:`non_max_suppression`.
+* :func:`iou`, :func:`pairwise_iou`, :func:`precision_recall_curve` and
+  :func:`average_precision` score detections.
+* :func:`make_window_dataset` and :func:`train_background_classifier` build and train an
+  11-class classifier whose class 10 means "no digit here".
+* :func:`fully_convolutional` turns a trained classifier into a network that scores every
+  window of a canvas in one convolution pass (the idea behind Fast/Faster R-CNN).
+
+Boxes
+-----
+A box is ``(x_min, y_min, x_max, y_max)`` in pixel *edges*: it covers columns ``x_min`` to
+``x_max - 1`` and rows ``y_min`` to ``y_max - 1``, so ``image[y_min:y_max, x_min:x_max]`` is
+its crop and its area is ``(x_max - x_min) * (y_max - y_min)``. Two boxes that only touch
+(one's ``x_max`` is the other's ``x_min``) share no pixel and have IoU 0.
+
+TensorFlow and Keras are imported only inside the functions that need a network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "BACKGROUND",
+    "Canvas",
+    "DetectionScore",
+    "Detections",
+    "WINDOW",
+    "average_precision",
+    "background_model",
+    "detect_digits",
+    "draw_boxes",
+    "fully_convolutional",
+    "iou",
+    "make_canvas",
+    "make_canvases",
+    "make_window_dataset",
+    "non_max_suppression",
+    "pairwise_iou",
+    "precision_recall_curve",
+    "score_detections",
+    "sliding_windows",
+    "train_background_classifier",
+]
+
+#: Side of an MNIST digit and of every window the classifier reads.
+WINDOW = 28
+#: The label of the extra "no digit here" class of :func:`background_model`.
+BACKGROUND = 10
+
+BOX_HELP = "write boxes as (x_min, y_min, x_max, y_max) with x_max >= x_min and y_max >= y_min"
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warnings while ``predict`` runs.
+
+    Calling ``predict`` on several models, or on batches of several sizes, traces Keras'
+    predict function again each time; TensorFlow then logs a long warning (with a memory
+    address) that says nothing useful to a learner. Only the ``tensorflow`` logger's level
+    is raised, and only while the block runs.
+    """
+    if "tensorflow" not in sys.modules:
+        yield
+        return
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+# ----------------------------------------------------------------------------- boxes
+def _as_boxes(boxes, name: str = "boxes") -> np.ndarray:
+    """Return ``boxes`` as a float64 array of shape (N, 4), or raise one clear ValueError."""
+    try:
+        array = np.asarray(boxes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers shaped (N, 4); {BOX_HELP}") from None
+    if array.ndim == 1 and array.size == 0:
+        array = array.reshape(0, 4)
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4), got shape {array.shape}; {BOX_HELP}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contain NaN or infinite coordinates; {BOX_HELP}")
+    bad = np.flatnonzero((array[:, 2] < array[:, 0]) | (array[:, 3] < array[:, 1]))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] = {tuple(array[i].tolist())} is not a box: {BOX_HELP}")
+    return array
+
+
+def _as_box(box, name: str) -> np.ndarray:
+    array = np.asarray(box, dtype=object if isinstance(box, str) else None)
+    if array.shape != (4,):
+        raise ValueError(f"{name} must be 4 numbers (x_min, y_min, x_max, y_max), got {box!r}")
+    return _as_boxes(array[np.newaxis], name)[0]
+
+
+def pairwise_iou(boxes_a, boxes_b) -> np.ndarray:
+    """Intersection over union of every box in ``boxes_a`` with every box in ``boxes_b``.
+
+    Parameters
+    ----------
+    boxes_a : array_like, shape (N, 4)
+    boxes_b : array_like, shape (M, 4)
+        Boxes ``(x_min, y_min, x_max, y_max)`` (see the module docstring).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, M)
+        IoU in [0, 1]. Two boxes of zero area have IoU 0.
+
+    Examples
+    --------
+    >>> pairwise_iou([[0, 0, 2, 2]], [[1, 0, 3, 2], [2, 0, 4, 2]]).round(3)
+    array([[0.333, 0.   ]])
+    """
+    a = _as_boxes(boxes_a, "boxes_a")
+    b = _as_boxes(boxes_b, "boxes_b")
+    width = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    height = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = width * height
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def iou(box_a, box_b) -> float:
+    """Intersection over union of two boxes: shared area divided by combined area.
+
+    Parameters
+    ----------
+    box_a, box_b : sequence of 4 numbers
+        ``(x_min, y_min, x_max, y_max)`` in pixel edges (see the module docstring).
+
+    Returns
+    -------
+    float
+        1.0 for identical boxes, 0.0 for boxes that share no pixel (disjoint or touching).
+
+    Raises
+    ------
+    ValueError
+        A box is not 4 numbers, or has ``x_max < x_min`` or ``y_max < y_min``.
+
+    Examples
+    --------
+    >>> iou((0, 0, 4, 4), (2, 2, 6, 6))  # 4 shared pixels out of 16 + 16 - 4 = 28
+    0.14285714285714285
+    >>> iou((0, 0, 4, 4), (4, 0, 8, 4))  # touching edges share no pixel
+    0.0
+    >>> iou((5, 0, 4, 4), (0, 0, 1, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: box_a[0] = (5.0, 0.0, 4.0, 4.0) is not a box: write boxes as (x_min, y_min, x_max, y_max) with x_max >= x_min and y_max >= y_min
+    """
+    a = _as_box(box_a, "box_a")
+    b = _as_box(box_b, "box_b")
+    return float(pairwise_iou(a[np.newaxis], b[np.newaxis])[0, 0])
+
+
+def non_max_suppression(boxes, scores, iou_threshold: float = 0.5) -> np.ndarray:
+    """Keep the best-scoring box, drop every box overlapping it too much, repeat.
+
+    Parameters
+    ----------
+    boxes : array_like, shape (N, 4)
+        Boxes ``(x_min, y_min, x_max, y_max)``.
+    scores : array_like, shape (N,)
+        One confidence per box; higher is better.
+    iou_threshold : float, default 0.5
+        A box whose IoU with an already kept box is *greater* than this is suppressed.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Indices of the kept boxes, best score first. Equal scores keep the earlier index first.
+
+    Examples
+    --------
+    >>> boxes = [[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10]]
+    >>> non_max_suppression(boxes, [0.9, 0.8, 0.7, 0.6], iou_threshold=0.5)
+    array([0, 2])
+    >>> non_max_suppression(np.zeros((0, 4)), [])
+    array([], dtype=int64)
+    """
+    boxes = _as_boxes(boxes)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if scores.shape[0] != boxes.shape[0]:
+        raise ValueError(f"got {boxes.shape[0]} boxes but {scores.shape[0]} scores: give one score per box")
+    if not 0 <= float(iou_threshold) <= 1:
+        raise ValueError(f"iou_threshold must lie in [0, 1], got {iou_threshold}")
+    order = np.argsort(-scores, kind="stable")
+    overlaps = pairwise_iou(boxes, boxes)
+    suppressed = np.zeros(len(boxes), dtype=bool)
+    keep = []
+    for i in order:
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed |= overlaps[i] > iou_threshold
+    return np.asarray(keep, dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------- canvases
+class Canvas(NamedTuple):
+    """A detection example: ``image, boxes, labels = make_canvas(...)``.
+
+    Attributes
+    ----------
+    image : numpy.ndarray
+        uint8, shape (size, size): black background, white digits, like MNIST.
+    boxes : numpy.ndarray
+        int64, shape (n_digits, 4): the tight box ``(x_min, y_min, x_max, y_max)`` around each
+        digit's ink (every pixel above 0).
+    labels : numpy.ndarray
+        int64, shape (n_digits,): the digit in each box.
+    """
+
+    image: np.ndarray
+    boxes: np.ndarray
+    labels: np.ndarray
+
+
+def _ink_box(patch: np.ndarray, threshold: float = 0) -> tuple[int, int, int, int] | None:
+    rows = np.flatnonzero((patch > threshold).any(axis=1))
+    cols = np.flatnonzero((patch > threshold).any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _check_digits(images, labels):
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.ndim != 3 or images.shape[1:] != (WINDOW, WINDOW) or images.dtype != np.uint8:
+        raise ValueError(
+            f"images must be uint8 MNIST digits of shape (N, 28, 28), got {images.dtype} {images.shape}: "
+            "pass x_test (or x_train) as load_mnist() returns it"
+        )
+    if labels.shape != (images.shape[0],):
+        raise ValueError(f"labels must have shape ({images.shape[0]},), one digit per image, got {labels.shape}")
+    return images, labels
+
+
+def _place(rng, n_digits: int, size: int, gap: int) -> list[tuple[int, int]]:
+    """Top-left corners of ``n_digits`` 28x28 frames that do not overlap (rejection sampling)."""
+    span = size - WINDOW + 1
+    for _ in range(200):
+        corners: list[tuple[int, int]] = []
+        for _ in range(200):
+            x, y = (int(v) for v in rng.integers(0, span, size=2))
+            if all(abs(x - cx) >= WINDOW + gap or abs(y - cy) >= WINDOW + gap for cx, cy in corners):
+                corners.append((x, y))
+                if len(corners) == n_digits:
+                    return corners
+    raise ValueError(
+        f"could not place {n_digits} digits without overlap on a {size}x{size} canvas: "
+        "ask for fewer digits, a smaller gap or a larger canvas"
+    )
+
+
+def _compose(images, labels, n_digits, size, seed, gap):
+    """Build one canvas; also return the 28x28 frames the digits were pasted into."""
+    if int(size) < WINDOW:
+        raise ValueError(f"size must be at least {WINDOW} (one digit), got {size}")
+    if int(n_digits) < 0:
+        raise ValueError(f"n_digits must be 0 or more, got {n_digits}")
+    if int(gap) < 0:
+        raise ValueError(f"gap must be 0 or more pixels, got {gap}")
+    rng = np.random.default_rng(seed)
+    corners = _place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
+    picks = rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
+    image = np.zeros((size, size), dtype=np.uint8)
+    boxes, frames = [], []
+    for (x, y), k in zip(corners, picks):
+        digit = images[k]
+        image[y:y + WINDOW, x:x + WINDOW] = np.maximum(image[y:y + WINDOW, x:x + WINDOW], digit)
+        x0, y0, x1, y1 = _ink_box(digit) or (0, 0, 0, 0)
+        boxes.append((x + x0, y + y0, x + x1, y + y1))
+        frames.append((x, y, x + WINDOW, y + WINDOW))
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1, 4)
+    return Canvas(image, boxes, np.asarray(labels)[picks].astype(np.int64)), frames
+
+
+def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0) -> Canvas:
+    """Paste ``n_digits`` MNIST digits at seeded random places on a black ``size`` x ``size`` image.
+
+    Each digit keeps its 28x28 MNIST frame; frames never overlap (and stay ``gap`` pixels
+    apart), so every digit's ink stays whole and separate.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        uint8 digits of shape (N, 28, 28), e.g. ``x_test`` from ``load_mnist()``. Use test
+        digits for canvases you score a detector on.
+    labels : numpy.ndarray
+        The N digits' labels.
+    n_digits : int, default 4
+        How many digits to paste.
+    size : int, default 96
+        Side of the square canvas in pixels.
+    seed : int, default 0
+        Same seed, same canvas.
+    gap : int, default 0
+        Extra empty pixels between digit frames.
+
+    Returns
+    -------
+    Canvas
+        ``(image, boxes, labels)``: uint8 image, int64 boxes ``(x_min, y_min, x_max, y_max)``
+        tight around each digit's ink, and the digits' labels.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> digits = (rng.random((5, 28, 28)) > 0.9).astype(np.uint8) * 255
+    >>> image, boxes, labels = make_canvas(digits, np.arange(5), n_digits=3, seed=1)
+    >>> image.shape, boxes.shape, labels.shape
+    ((96, 96), (3, 4), (3,))
+    """
+    images, labels = _check_digits(images, labels)
+    return _compose(images, labels, n_digits, size, seed, gap)[0]
+
+
+def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> list[Canvas]:
+    """Make ``n`` canvases with seeds ``first_seed, first_seed + 1, ...`` (see :func:`make_canvas`).
+
+    Examples
+    --------
+    >>> digits = np.full((6, 28, 28), 200, dtype=np.uint8)
+    >>> [len(c.boxes) for c in make_canvases(digits, np.arange(6), 2, n_digits=2)]
+    [2, 2]
+    """
+    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(int(n))]
+
+
+def sliding_windows(image, size: int = WINDOW, stride: int = 4):
+    """Cut every ``size`` x ``size`` window of ``image``, moving ``stride`` pixels at a time.
+
+    Windows are taken row by row, like a convolution with a ``size`` x ``size`` kernel and
+    this stride: along each axis there are ``(side - size) // stride + 1`` of them (the same
+    floor formula as a convolution's output size). A last strip narrower than the stride is
+    never reached.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    size : int, default 28
+    stride : int, default 4
+
+    Returns
+    -------
+    windows : numpy.ndarray, shape (n, size, size)
+        Copies of the windows, same dtype as ``image``.
+    boxes : numpy.ndarray of int64, shape (n, 4)
+        Each window's box ``(x_min, y_min, x_max, y_max)``.
+
+    Examples
+    --------
+    >>> windows, boxes = sliding_windows(np.zeros((96, 96)), size=28, stride=4)
+    >>> windows.shape, boxes[:2].tolist()
+    ((324, 28, 28), [[0, 0, 28, 28], [4, 0, 32, 28]])
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"image must be one greyscale image of shape (H, W), got shape {image.shape}")
+    size, stride = int(size), int(stride)
+    if stride < 1 or size < 1:
+        raise ValueError(f"size and stride must be at least 1, got size={size}, stride={stride}")
+    if size > min(image.shape):
+        raise ValueError(f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image")
+    view = np.lib.stride_tricks.sliding_window_view(image, (size, size))[::stride, ::stride]
+    ny, nx = view.shape[:2]
+    ys, xs = np.meshgrid(np.arange(ny) * stride, np.arange(nx) * stride, indexing="ij")
+    boxes = np.stack([xs.ravel(), ys.ravel(), xs.ravel() + size, ys.ravel() + size], axis=1).astype(np.int64)
+    return view.reshape(ny * nx, size, size).copy(), boxes
+
+
+# ----------------------------------------------------------------------------- detecting
+class Detections(NamedTuple):
+    """What a detector found in one canvas: ``boxes, scores, labels = detections``.
+
+    Attributes
+    ----------
+    boxes : numpy.ndarray, shape (n, 4)
+    scores : numpy.ndarray, shape (n,)
+        The probability of the predicted digit.
+    labels : numpy.ndarray, shape (n,)
+        The predicted digit, 0-9.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+
+def _as_canvas_stack(canvases) -> tuple[np.ndarray, bool]:
+    if isinstance(canvases, Canvas):
+        canvases = canvases.image
+    if isinstance(canvases, (list, tuple)) and canvases and isinstance(canvases[0], Canvas):
+        canvases = [c.image for c in canvases]
+    stack = np.asarray(canvases)
+    single = stack.ndim == 2
+    if single:
+        stack = stack[np.newaxis]
+    if stack.ndim != 3 or stack.dtype.kind not in "uif" or 0 in stack.shape:
+        raise ValueError(
+            f"canvas must be one image (H, W) or a stack (N, H, W) of numbers, got shape {stack.shape}: "
+            "pass make_canvas(...).image"
+        )
+    return stack, single
+
+
+def _to_unit(windows: np.ndarray) -> np.ndarray:
+    if windows.dtype == np.uint8:
+        return windows.astype(np.float32) / 255.0
+    windows = windows.astype(np.float32)
+    if windows.size and float(windows.max()) > 1.0:
+        raise ValueError("float canvases must hold pixels in [0, 1]: divide by 255, or pass the uint8 canvas")
+    return windows
+
+
+def detect_digits(
+    model,
+    canvas,
+    *,
+    stride: int = 4,
+    threshold: float = 0.5,
+    iou_threshold: float = 0.3,
+    nms: bool = True,
+    tighten: bool = True,
+    one_pass: bool = False,
+    batch_size: int = 2048,
+):
+    """Find digits: classify every window, keep the confident ones, tighten, suppress duplicates.
+
+    All windows of all the canvases given go to the network in ONE ``model.predict`` call
+    (batched), never one call per window. With ``one_pass=True`` the network is instead a
+    :func:`fully_convolutional` one and reads the whole canvases, again in one call.
+
+    A window counts as a detection when the network's best digit probability is at least
+    ``threshold`` and, for a model with 11 outputs, when that digit beats class 10
+    (:data:`BACKGROUND`, "no digit here"). A 10-output classifier can only say "no digit"
+    through the threshold.
+
+    Parameters
+    ----------
+    model : keras.Model or any object with ``predict(x, batch_size=..., verbose=0)``
+        Reads float32 windows (n, 28, 28, 1) in [0, 1] and returns (n, 10) or (n, 11)
+        probabilities; with ``one_pass=True`` reads canvases (N, H, W, 1) and returns a map
+        (N, rows, cols, 10 or 11) with one row and column per window position.
+    canvas : numpy.ndarray or Canvas or list of them
+        One canvas (H, W) or a stack (N, H, W); uint8 0-255 or float in [0, 1].
+    stride : int, default 4
+        Pixels between neighbouring windows (with ``one_pass``, the network's own stride).
+    threshold : float, default 0.5
+        Minimum probability of the predicted digit.
+    iou_threshold : float, default 0.3
+        Passed to :func:`non_max_suppression` (one NMS over all digits: two digits never
+        share a place on these canvases).
+    nms : bool, default True
+        False returns the raw detections (every confident window).
+    tighten : bool, default True
+        Shrink each box to the ink inside its window (a hand-made stand-in for the box
+        regression that R-CNN learns). Windows without ink keep their full box.
+    one_pass : bool, default False
+        Run a fully convolutional ``model`` once over each whole canvas.
+    batch_size : int, default 2048
+        Windows per batch inside the single ``predict`` call.
+
+    Returns
+    -------
+    Detections or list of Detections
+        One :class:`Detections` for one canvas, a list for a stack.
+
+    Examples
+    --------
+    >>> class Blank:  # a stand-in network that always says "background"
+    ...     def predict(self, x, batch_size=None, verbose=0):
+    ...         return np.tile(np.eye(11)[10], (len(x), 1))
+    >>> detect_digits(Blank(), np.zeros((96, 96), np.uint8)).boxes.shape
+    (0, 4)
+    """
+    stack, single = _as_canvas_stack(canvas)
+    if not 0 <= float(threshold) <= 1:
+        raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+    per_canvas = [sliding_windows(image, WINDOW, stride) for image in stack]
+    n_windows = len(per_canvas[0][0])
+    if one_pass:
+        with _quiet_retracing():
+            maps = np.asarray(model.predict(_to_unit(stack)[..., np.newaxis], batch_size=8, verbose=0))
+        if maps.ndim != 4 or maps.shape[0] != len(stack) or maps.shape[1] * maps.shape[2] != n_windows:
+            raise ValueError(
+                f"with one_pass=True the model must return one score map per canvas with {n_windows} positions "
+                f"(the windows of stride {stride}), got shape {maps.shape}: pass fully_convolutional(model) "
+                "and the stride of its pooling layers"
+            )
+        probs = maps.reshape(-1, maps.shape[-1])
+    else:
+        windows = np.concatenate([w for w, _ in per_canvas])
+        with _quiet_retracing():
+            probs = np.asarray(model.predict(_to_unit(windows)[..., np.newaxis], batch_size=batch_size, verbose=0))
+    if probs.ndim != 2 or probs.shape[0] != n_windows * len(stack) or probs.shape[1] not in (10, 11):
+        raise ValueError(
+            f"the model must return (n, 10) or (n, 11) class probabilities, got shape {probs.shape}: "
+            "pass a digit classifier such as load_trained_model() or train_background_classifier()"
+        )
+    results = []
+    for k, (win, boxes) in enumerate(per_canvas):
+        p = probs[k * n_windows:(k + 1) * n_windows]
+        results.append(_decide(win, boxes, p, threshold, iou_threshold, nms, tighten))
+    return results[0] if single else results
+
+
+def _decide(windows, boxes, probs, threshold, iou_threshold, nms, tighten) -> Detections:
+    digits = probs[:, :10]
+    labels = np.argmax(digits, axis=1)
+    scores = digits[np.arange(len(digits)), labels]
+    keep = scores >= threshold
+    if probs.shape[1] == 11:
+        keep &= scores > probs[:, BACKGROUND]
+    boxes = boxes[keep].astype(np.float64)
+    if tighten:
+        for row, window in zip(boxes, windows[keep]):
+            found = _ink_box(window)
+            if found is not None:
+                x0, y0 = row[0], row[1]
+                row[:] = (x0 + found[0], y0 + found[1], x0 + found[2], y0 + found[3])
+    scores, labels = scores[keep].astype(np.float64), labels[keep].astype(np.int64)
+    if nms:
+        kept = non_max_suppression(boxes, scores, iou_threshold)
+        boxes, scores, labels = boxes[kept], scores[kept], labels[kept]
+    return Detections(boxes.reshape(-1, 4), scores, labels)
+
+
+# ----------------------------------------------------------------------------- scoring
+def _per_image(values, name: str, kind: str) -> list[np.ndarray]:
+    """A (K, 4) array (or (K,) for scores/labels) is one image; a list of them is many."""
+    width = 2 if kind == "boxes" else 1
+    try:
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim == width or (array.ndim == 1 and array.size == 0):
+            values = [array]
+    except (TypeError, ValueError):
+        pass  # ragged: one entry per image
+    out = []
+    for i, item in enumerate(values):
+        if kind == "boxes":
+            out.append(_as_boxes(item, f"{name}[{i}]"))
+        else:
+            arr = np.asarray(item, dtype=np.float64).reshape(-1)
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name}[{i}] contains NaN or infinite values")
+            out.append(arr)
+    return out
+
+
+def _matches(true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels):
+    """Greedy matching over all images, best score first; return (scores, is_tp, n_true)."""
+    truths = _per_image(true_boxes, "true_boxes", "boxes")
+    preds = _per_image(pred_boxes, "pred_boxes", "boxes")
+    scores = _per_image(pred_scores, "pred_scores", "scores")
+    if (true_labels is None) != (pred_labels is None):
+        raise ValueError("give both true_labels and pred_labels, or neither")
+    if true_labels is not None:
+        tlabels = _per_image(true_labels, "true_labels", "labels")
+        plabels = _per_image(pred_labels, "pred_labels", "labels")
+    else:
+        tlabels = [np.zeros(len(t)) for t in truths]
+        plabels = [np.zeros(len(p)) for p in preds]
+    n = len(truths)
+    if not (len(preds) == len(scores) == len(tlabels) == len(plabels) == n):
+        raise ValueError(
+            f"got ground truth for {n} images but detections for {len(preds)}: "
+            "give one entry per image to every argument (a list with one array per image)"
+        )
+    for i in range(n):
+        if len(preds[i]) != len(scores[i]) or len(preds[i]) != len(plabels[i]):
+            raise ValueError(f"image {i} has {len(preds[i])} predicted boxes but {len(scores[i])} scores or {len(plabels[i])} labels")
+        if len(truths[i]) != len(tlabels[i]):
+            raise ValueError(f"image {i} has {len(truths[i])} true boxes but {len(tlabels[i])} labels")
+    if not 0 < float(iou_threshold) <= 1:
+        raise ValueError(f"iou_threshold must lie in (0, 1], got {iou_threshold}")
+    image_of = np.concatenate([np.full(len(p), i) for i, p in enumerate(preds)] + [np.zeros(0, int)]).astype(int)
+    index_in = np.concatenate([np.arange(len(p)) for p in preds] + [np.zeros(0, int)]).astype(int)
+    all_scores = np.concatenate(scores + [np.zeros(0)])
+    order = np.argsort(-all_scores, kind="stable")
+    overlaps = [pairwise_iou(p, t) for p, t in zip(preds, truths)]
+    taken = [np.zeros(len(t), dtype=bool) for t in truths]
+    is_tp = np.zeros(len(order), dtype=bool)
+    for rank, k in enumerate(order):
+        i, j = image_of[k], index_in[k]
+        candidates = overlaps[i][j].copy()
+        candidates[taken[i] | (tlabels[i] != plabels[i][j])] = -1.0
+        if candidates.size and candidates.max() >= iou_threshold:
+            best = int(np.argmax(candidates))
+            taken[i][best] = True
+            is_tp[rank] = True
+    return all_scores[order], is_tp, sum(len(t) for t in truths)
+
+
+def precision_recall_curve(true_boxes, pred_boxes, pred_scores, *, iou_threshold: float = 0.5,
+                           true_labels=None, pred_labels=None):
+    """Precision and recall after each detection, taken from the most confident down.
+
+    Matching: detections are visited best score first (over all images; equal scores keep
+    their order); each one is matched to the still unmatched true box of its image with the
+    highest IoU, if that IoU is at least ``iou_threshold`` (and, when labels are given, the
+    labels agree). A matched detection is a true positive; every other one is a false
+    positive (a duplicate of an already found digit included).
+
+    Parameters
+    ----------
+    true_boxes : array_like or list of array_like
+        One image's (K, 4) true boxes, or a list with one such array per image.
+    pred_boxes : array_like or list of array_like
+        The detections' boxes, in the same layout.
+    pred_scores : array_like or list of array_like
+        One score per detection.
+    iou_threshold : float, default 0.5
+    true_labels, pred_labels : optional
+        Class labels in the same layout; then a detection must also name the right class.
+
+    Returns
+    -------
+    precision, recall, scores : numpy.ndarray
+        ``precision[k]`` and ``recall[k]`` count the ``k + 1`` most confident detections,
+        whose lowest score is ``scores[k]``.
+
+    Examples
+    --------
+    >>> truth = [[0, 0, 10, 10], [20, 0, 30, 10]]
+    >>> found = [[0, 0, 10, 10], [50, 50, 60, 60], [21, 0, 31, 10]]
+    >>> p, r, s = precision_recall_curve(truth, found, [0.9, 0.8, 0.7])
+    >>> p.round(3).tolist(), r.tolist()
+    ([1.0, 0.5, 0.667], [0.5, 0.5, 1.0])
+    """
+    scores, is_tp, n_true = _matches(true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels)
+    tp = np.cumsum(is_tp)
+    precision = tp / np.arange(1, len(tp) + 1)
+    recall = tp / n_true if n_true else np.zeros(len(tp))
+    return precision, recall, scores
+
+
+def average_precision(true_boxes, pred_boxes, pred_scores, *, iou_threshold: float = 0.5,
+                      true_labels=None, pred_labels=None) -> float:
+    """Average precision (AP) at an IoU threshold, all-point interpolated (PASCAL VOC 2010+).
+
+    The precision-recall curve of :func:`precision_recall_curve` is first made monotone
+    (each precision is replaced by the best precision at the same or a higher recall); AP is
+    the area under that envelope, summed exactly at every recall the detections reach:
+    ``AP = sum_k (r_k - r_{k-1}) * max_{j >= k} p_j`` with ``r_{-1} = 0``. Recall the
+    detector never reaches adds nothing, so missed digits lower AP. (VOC 2007 sampled 11
+    recall points instead; COCO samples 101 and averages over IoU 0.5-0.95.) With labels,
+    the detections of all classes are ranked together (a "digit" AP that also demands the
+    right digit); :func:`average_precision` per class and a mean gives the mAP papers report.
+
+    Parameters
+    ----------
+    true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels
+        As in :func:`precision_recall_curve`.
+
+    Returns
+    -------
+    float
+        AP in [0, 1]; 0.0 when there are no detections at all.
+
+    Raises
+    ------
+    ValueError
+        There is no true box at all (AP is undefined), or the inputs do not line up.
+
+    Examples
+    --------
+    >>> truth = [[0, 0, 10, 10], [20, 0, 30, 10]]
+    >>> found = [[0, 0, 10, 10], [50, 50, 60, 60], [21, 0, 31, 10]]
+    >>> round(average_precision(truth, found, [0.9, 0.8, 0.7]), 4)  # 0.5 * 1 + 0.5 * 2/3
+    0.8333
+    >>> average_precision(truth, np.zeros((0, 4)), [])
+    0.0
+    """
+    scores, is_tp, n_true = _matches(true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels)
+    if n_true == 0:
+        raise ValueError("average precision needs at least one true box: score the detector on canvases with digits")
+    if is_tp.size == 0:
+        return 0.0
+    tp = np.cumsum(is_tp)
+    precision = tp / np.arange(1, len(tp) + 1)
+    recall = tp / n_true
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    steps = np.diff(np.concatenate([[0.0], recall]))
+    return float(np.sum(steps * envelope))
+
+
+class DetectionScore(NamedTuple):
+    """How a detector did on a set of canvases (see :func:`score_detections`)."""
+
+    ap: float
+    precision: float
+    recall: float
+    detections: int
+    found: int
+    digits: int
+
+    def __str__(self) -> str:
+        return (f"AP@0.5 {self.ap:.3f} · precision {self.precision:.3f} · recall {self.recall:.3f} · "
+                f"{self.found} of {self.digits} digits found with {self.detections} detections")
+
+
+def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> DetectionScore:
+    """Score detections against the canvases' true boxes and labels.
+
+    A detection is right when its label is right and its IoU with a not yet matched true box
+    is at least ``iou_threshold`` (see :func:`precision_recall_curve`).
+
+    Parameters
+    ----------
+    canvases : list of Canvas
+        From :func:`make_canvases`.
+    detections : list of Detections
+        From :func:`detect_digits`, one per canvas.
+    iou_threshold : float, default 0.5
+
+    Returns
+    -------
+    DetectionScore
+        ``ap`` (:func:`average_precision`), ``precision`` and ``recall`` of all the
+        detections kept, and the counts behind them.
+
+    Examples
+    --------
+    >>> truth = Canvas(np.zeros((96, 96), np.uint8), np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
+    >>> found = Detections(np.array([[0, 0, 10, 10], [50, 50, 60, 60]]), np.array([0.9, 0.8]), np.array([1, 2]))
+    >>> print(score_detections([truth], [found]))
+    AP@0.5 0.500 · precision 0.500 · recall 0.500 · 1 of 2 digits found with 2 detections
+    """
+    if isinstance(canvases, Canvas):
+        canvases = [canvases]
+    if isinstance(detections, Detections):
+        detections = [detections]
+    if len(canvases) != len(detections):
+        raise ValueError(f"got {len(canvases)} canvases but detections for {len(detections)}: give one Detections per canvas")
+    args = ([c.boxes for c in canvases], [d.boxes for d in detections], [d.scores for d in detections])
+    labels = dict(true_labels=[c.labels for c in canvases], pred_labels=[d.labels for d in detections])
+    scores, is_tp, n_true = _matches(*args, iou_threshold, labels["true_labels"], labels["pred_labels"])
+    ap = average_precision(*args, iou_threshold=iou_threshold, **labels)
+    found = int(is_tp.sum())
+    precision = found / len(is_tp) if len(is_tp) else 0.0
+    return DetectionScore(ap, precision, found / n_true, int(len(is_tp)), found, int(n_true))
+
+
+# ----------------------------------------------------------------------------- background class
+def make_window_dataset(images, labels, *, n_canvases: int = 2000, size: int = 96, n_digits: int = 4,
+                        jitter: int = 2, backgrounds_per_canvas: int = 6, seed: int = 0):
+    """Training windows for an 11-class classifier: digits, and class 10 for "no digit here".
+
+    Canvases are made with :func:`make_canvas` from the given digits (use the TRAINING
+    digits). From each, windows are cut the way R-CNN labels its proposals:
+
+    * a *digit* window is the digit's own 28x28 frame moved by at most ``jitter`` pixels
+      (IoU with the frame at least about 0.75 for ``jitter=2``), labelled with the digit;
+    * a *background* window lies anywhere whose IoU with every digit frame is below 0.5:
+      empty black, or only part of a digit (or parts of two), labelled :data:`BACKGROUND`.
+
+    Windows in between (IoU 0.5 to 0.75) are left out, so the classifier is never asked to
+    draw a sharp line through ambiguous windows.
+
+    Parameters
+    ----------
+    images, labels : numpy.ndarray
+        uint8 MNIST digits (N, 28, 28) and their labels.
+    n_canvases : int, default 2000
+    size, n_digits : int
+        Passed to :func:`make_canvas`.
+    jitter : int, default 2
+        Largest shift, in pixels along each axis, of a digit window from its frame.
+    backgrounds_per_canvas : int, default 6
+    seed : int, default 0
+
+    Returns
+    -------
+    x : numpy.ndarray, uint8, shape (n, 28, 28)
+    y : numpy.ndarray, int64, shape (n,)
+        0-9 for digits, 10 for background; shuffled.
+
+    Examples
+    --------
+    >>> digits = np.full((8, 28, 28), 255, dtype=np.uint8)
+    >>> x, y = make_window_dataset(digits, np.arange(8) % 10, n_canvases=3, seed=0)
+    >>> x.shape[1:], int((y == BACKGROUND).sum())
+    ((28, 28), 18)
+    """
+    images, labels = _check_digits(images, labels)
+    rng = np.random.default_rng(seed)
+    span = size - WINDOW + 1
+    xs, ys = [], []
+    for c in range(int(n_canvases)):
+        canvas, frames = _compose(images, labels, n_digits, size, int(rng.integers(2**31)), 0)
+        for (fx, fy, _, _), label in zip(frames, canvas.labels):
+            dx, dy = rng.integers(-jitter, jitter + 1, size=2)
+            x0 = int(np.clip(fx + dx, 0, size - WINDOW))
+            y0 = int(np.clip(fy + dy, 0, size - WINDOW))
+            xs.append(canvas.image[y0:y0 + WINDOW, x0:x0 + WINDOW])
+            ys.append(int(label))
+        corners = rng.integers(0, span, size=(50 * backgrounds_per_canvas, 2))
+        candidates = np.concatenate([corners, corners + WINDOW], axis=1)
+        if len(frames):
+            candidates = candidates[pairwise_iou(candidates, frames).max(axis=1) < 0.5]
+        for x0, y0, _, _ in candidates[:backgrounds_per_canvas]:
+            xs.append(canvas.image[y0:y0 + WINDOW, x0:x0 + WINDOW])
+            ys.append(BACKGROUND)
+    order = rng.permutation(len(xs))
+    return np.asarray(xs, dtype=np.uint8)[order].reshape(-1, WINDOW, WINDOW), np.asarray(ys, dtype=np.int64)[order]
+
+
+def background_model(base=None):
+    """A digit classifier with one more output: classes 0-9 plus 10, "no digit here".
+
+    Parameters
+    ----------
+    base : keras.Model, optional
+        A trained 10-class classifier made of a chain of layers (e.g. ``load_trained_model()``). Its layers are copied
+        with their weights, and its last ``Dense`` layer gets an 11th unit whose weights start
+        at zero: before any training the new model ranks the digits exactly as ``base`` does.
+        Fine-tuning it on windows is what R-CNN does with a classifier trained on ImageNet.
+        Without ``base``, a fresh, untrained network with the lesson model's layers.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; output (None, 11).
+
+    Examples
+    --------
+    >>> background_model().output.shape  # doctest: +SKIP
+    (None, 11)
+    """
+    import keras
+    from keras import layers
+
+    if base is None:
+        return keras.Sequential(
+            [
+                keras.Input((WINDOW, WINDOW, 1)),
+                layers.Conv2D(16, 3, activation="relu", name="conv_1"),
+                layers.MaxPooling2D(2, name="pool_1"),
+                layers.Conv2D(32, 3, activation="relu", name="conv_2"),
+                layers.MaxPooling2D(2, name="pool_2"),
+                layers.Flatten(name="flatten"),
+                layers.Dense(64, activation="relu", name="dense"),
+                layers.Dense(BACKGROUND + 1, activation="softmax", name="digits_or_background"),
+            ],
+            name="with_background",
+        )
+    last = base.layers[-1] if base.layers else None
+    if not isinstance(last, layers.Dense) or last.units != BACKGROUND:
+        raise ValueError("base must end with a Dense layer of 10 units (one per digit): pass load_trained_model()")
+    clones = [type(layer).from_config(layer.get_config()) for layer in base.layers[:-1]]
+    config = last.get_config()
+    config.update(units=BACKGROUND + 1, name=f"{last.name}_or_background")
+    head = layers.Dense.from_config(config)
+    x = inputs = keras.Input((WINDOW, WINDOW, 1))
+    for layer in [*clones, head]:
+        x = layer(x)
+    model = keras.Model(inputs, x, name=f"{base.name}_with_background")
+    for clone, layer in zip(clones, base.layers[:-1]):
+        clone.set_weights(layer.get_weights())
+    kernel, bias = last.get_weights()
+    head.set_weights([np.concatenate([kernel, np.zeros((kernel.shape[0], 1), kernel.dtype)], axis=1),
+                      np.concatenate([bias, np.zeros(1, bias.dtype)])])
+    return model
+
+
+def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, batch_size: int = 128,
+                                learning_rate: float = 0.002, seed: int = 0):
+    """Train an 11-class classifier (:func:`background_model`) on labelled windows.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, uint8, shape (n, 28, 28)
+    y : numpy.ndarray, shape (n,)
+        Labels 0-10 (10 = background), as :func:`make_window_dataset` returns them.
+    base_model : keras.Sequential, optional
+        Start from this trained 10-class classifier (fine-tuning) instead of from scratch.
+    epochs, batch_size, learning_rate : training settings
+        Adam with a cosine decay of the learning rate to zero over all steps.
+    seed : int, default 0
+        ``keras.utils.set_random_seed(seed)`` before the model is built.
+
+    Returns
+    -------
+    keras.Model
+        The trained, compiled 11-class model.
+
+    Examples
+    --------
+    >>> x, y = make_window_dataset(x_train, y_train)  # doctest: +SKIP
+    >>> model = train_background_classifier(x, y, base_model=load_trained_model())  # doctest: +SKIP
+    """
+    import keras
+
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 3 or x.shape[1:] != (WINDOW, WINDOW) or x.dtype != np.uint8:
+        raise ValueError(f"x must be uint8 windows of shape (n, 28, 28), got {x.dtype} {x.shape}: use make_window_dataset()")
+    if y.shape != (len(x),) or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > BACKGROUND)):
+        raise ValueError("y must hold one label 0-10 per window (10 = background): use make_window_dataset()")
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    keras.utils.set_random_seed(seed)
+    model = background_model(base_model)
+    steps = int(np.ceil(len(x) / batch_size)) * int(epochs)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=20,
+    )
+    model.fit(_to_unit(x)[..., None], y, epochs=int(epochs), batch_size=batch_size, verbose=0)
+    return model
+
+
+# ----------------------------------------------------------------------------- one pass
+def fully_convolutional(model):
+    """Rewrite a window classifier as a network that scores every window of a canvas at once.
+
+    Convolution and pooling layers are kept as they are (same weights); the first ``Dense``
+    after ``Flatten`` becomes a convolution whose kernel covers the whole flattened feature
+    map (its weights reshaped, not retrained), and every later ``Dense`` becomes a 1x1
+    convolution. On a 28x28 input the new network gives the original's output; on a canvas it
+    gives a map of outputs, one per window, as if the windows were cut with a stride equal to
+    the product of the pooling (and convolution) strides, all in one pass that shares the
+    convolution work of overlapping windows. Dropout layers are dropped (they do nothing at
+    prediction time).
+
+    Parameters
+    ----------
+    model : keras.Sequential
+        A classifier made of ``Conv2D`` and ``MaxPooling2D`` with ``'valid'`` padding, then
+        ``Flatten`` and ``Dense`` layers (such as ``lesson_model()``).
+
+    Returns
+    -------
+    keras.Model
+        Input (None, None, None, 1); output (batch, rows, cols, classes).
+
+    Examples
+    --------
+    >>> fcn = fully_convolutional(trained_model)  # doctest: +SKIP
+    >>> fcn.predict(canvas[None, ..., None] / 255, verbose=0).shape  # doctest: +SKIP
+    (1, 18, 18, 10)
+    """
+    import keras
+    from keras import layers
+
+    src_layers = [layer for layer in model.layers if not isinstance(layer, (layers.Dropout, layers.InputLayer))]
+    x = inputs = keras.Input((None, None, 1))
+    flattened_shape = None
+    for layer in src_layers:
+        if isinstance(layer, layers.Conv2D):
+            if layer.padding != "valid":
+                raise ValueError(f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent")
+            clone = layers.Conv2D.from_config(layer.get_config())
+            x = clone(x)
+            clone.set_weights(layer.get_weights())
+        elif isinstance(layer, layers.MaxPooling2D):
+            if layer.padding != "valid":
+                raise ValueError(f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent")
+            x = layers.MaxPooling2D.from_config(layer.get_config())(x)
+        elif isinstance(layer, layers.Flatten):
+            flattened_shape = tuple(int(d) for d in layer.input.shape[1:])
+        elif isinstance(layer, layers.Dense):
+            kernel, bias = layer.get_weights()
+            if flattened_shape is not None:
+                h, w, c = flattened_shape
+                kernel = kernel.reshape(h, w, c, kernel.shape[-1])
+                flattened_shape = None
+            else:
+                kernel = kernel.reshape(1, 1, *kernel.shape)
+            conv = layers.Conv2D(kernel.shape[-1], kernel.shape[:2], activation=layer.get_config()["activation"],
+                                 name=f"{layer.name}_as_conv")
+            x = conv(x)
+            conv.set_weights([kernel, bias])
+        else:
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) cannot be made convolutional here: "
+                "use Conv2D, MaxPooling2D, Flatten, Dense and Dropout layers only"
+            )
+    return keras.Model(inputs, x, name=f"{model.name}_fully_convolutional")
+
+
+# ----------------------------------------------------------------------------- drawing
+def draw_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime", linewidth=1.5, title=None):
+    """Show ``image`` with rectangles for ``boxes`` and, if given, ``label`` / ``score`` tags.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    boxes : array_like, shape (n, 4)
+    labels, scores : array_like, optional
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; by default a new figure.
+    color : str, default "lime"
+    linewidth : float, default 1.5
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn into (its ``patches`` are the rectangles, one per box).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> ax = draw_boxes(np.zeros((96, 96)), [[4, 4, 20, 30]], labels=[7])
+    >>> len(ax.patches)
+    1
+    >>> plt.close("all")
+    """
+    from matplotlib.axes import Axes
+    from matplotlib.patches import Rectangle
+
+    boxes = _as_boxes(boxes)
+    picture = np.asarray(image)
+    if picture.ndim != 2:
+        raise ValueError(f"image must be one greyscale image (H, W), got shape {picture.shape}")
+    if ax is None:
+        import matplotlib.pyplot as plt  # only to make a figure Jupyter will display
+
+        ax = plt.figure(figsize=(4, 4), layout="constrained").add_subplot()
+    elif not isinstance(ax, Axes):
+        raise ValueError(f"ax must be a matplotlib Axes or None, not a {type(ax).__name__}: pass ax=None for a new figure")
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255 if picture.dtype == np.uint8 else 1, interpolation="nearest")
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        # pixel i spans [i - 0.5, i + 0.5] in imshow coordinates
+        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=color, linewidth=linewidth))
+        tag = []
+        if labels is not None:
+            tag.append(str(int(np.asarray(labels)[i])))
+        if scores is not None:
+            tag.append(f"{float(np.asarray(scores)[i]):.2f}")
+        if tag:
+            ax.text(x0 - 0.5, y0 - 1.5, " ".join(tag), color=color, fontsize=8, va="bottom")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax

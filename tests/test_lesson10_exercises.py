@@ -1,0 +1,74 @@
+"""Lesson 10's checked exercises accept right answers and refuse wrong ones without raising."""
+
+import numpy as np
+import pytest
+
+from cnnteach.detect import iou
+from cnnteach.exercises import check, list_exercises
+
+WRONG_KINDS = ["0.5", None, ..., {"p": 1}, True, float("nan"), object(), lambda: 1]
+
+
+def test_lesson_10_has_its_exercises():
+    assert set(list_exercises("10")) == {
+        "10.iou-by-hand", "10.window-count", "10.nms", "10.precision-recall", "10.average-precision",
+        "10.dense-as-conv"}
+
+
+@pytest.mark.parametrize("exercise_id, right, wrong", [
+    ("10.iou-by-hand", [1 / 7, 100 / 700, 0.1429, np.float32(1 / 7)], [0.25, 0.125, 100, 14.29, 0.2, 1, 0]),
+    ("10.window-count", [2601, 2601.0, np.int64(2601)], [51, 2500, 324, 2704, 10000, 0]),
+    ("10.precision-recall", [(0.75, 0.6), [6 / 8, 6 / 10], np.array([0.75, 0.6])],
+     [(0.6, 0.75), (0.75, 0.8), (0.5, 0.6), (0.75,), (0.75, 0.6, 1), 0.75]),
+    ("10.average-precision", [5 / 9, 0.5556, 0.556], [(1 + 0.5 + 2 / 3 + 0.5) / 4, 5 / 6, 0.5, 2 / 3, 1, 0]),
+    ("10.dense-as-conv", [(5, 5, 32, 64), [5, 5, 32, 64], np.array([5, 5, 32, 64])],
+     [(800, 64), (1, 1, 800, 64), (64, 32, 5, 5), (5, 5, 64), (3, 3, 32, 64), 64]),
+])
+def test_number_and_array_exercises(exercise_id, right, wrong):
+    for answer in right:
+        assert check(exercise_id, answer), (exercise_id, answer)
+    for answer in wrong + WRONG_KINDS:
+        feedback = check(exercise_id, answer)
+        assert not feedback, (exercise_id, answer)
+        assert feedback.message
+
+
+def test_hints_teach():
+    assert "union" in check("10.iou-by-hand", 0.25).message
+    assert "+ 1" in check("10.window-count", 2500).message
+    assert "Swapped" in check("10.precision-recall", (0.6, 0.75)).message
+    assert "mean precision" in check("10.average-precision", (1 + 0.5 + 2 / 3 + 0.5) / 4).message
+    assert "order" in check("10.dense-as-conv", (64, 32, 5, 5)).message
+
+
+def _good_nms(boxes, scores, iou_threshold):
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    keep = []
+    while order:
+        best = order.pop(0)
+        keep.append(best)
+        order = [i for i in order if iou(boxes[best], boxes[i]) <= iou_threshold]
+    return keep
+
+
+def test_nms_exercise():
+    assert check("10.nms", _good_nms)
+    assert check("10.nms", lambda b, s, t: np.array(_good_nms(b, s, t)))
+    unsorted = check("10.nms", lambda b, s, t: sorted(_good_nms(b, s, t)))
+    assert not unsorted and "best score first" in unsorted.message
+    nothing = check("10.nms", lambda b, s, t: list(np.argsort(-np.asarray(s), kind="stable")))
+    assert not nothing and "Nothing was suppressed" in nothing.message
+
+    def greater_equal(boxes, scores, iou_threshold):
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        keep = []
+        while order:
+            best = order.pop(0)
+            keep.append(best)
+            order = [i for i in order if iou(boxes[best], boxes[i]) < iou_threshold]
+        return keep
+
+    strict = check("10.nms", greater_equal)
+    assert not strict and "greater than the threshold" in strict.message
+    assert not check("10.nms", lambda b, s, t: None)
+    assert not check("10.nms", lambda b, s, t: [0])

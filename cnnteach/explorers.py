@@ -36,7 +36,7 @@ __all__ = [
     "conv_step",
     "make_kernel",
     "plot_conv_step",
-    "plot_feature_maps",
+    "plot_kernel_responses",
     "plot_flatten",
     "plot_pool_step",
     "pool_explorer",
@@ -662,7 +662,7 @@ def plot_pool_step(step: PoolStep, ax=None) -> StepFigure:
     return StepFigure(_axes(ax, 3, (11, 4)), "pool").update(step)
 
 
-def plot_feature_maps(image, kernels: dict, ax=None, stride=1, padding="valid"):
+def plot_kernel_responses(image, kernels: dict, ax=None, stride=1, padding="valid"):
     """Show an image and what each named kernel makes of it (one feature map per kernel).
 
     Parameters
@@ -681,7 +681,7 @@ def plot_feature_maps(image, kernels: dict, ax=None, stride=1, padding="valid"):
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> shown = plot_feature_maps(np.eye(8), {"blur": make_kernel("blur")})
+    >>> shown = plot_kernel_responses(np.eye(8), {"blur": make_kernel("blur")})
     >>> [im.get_array().shape for im in shown]
     [(8, 8), (6, 6)]
     """

@@ -14,7 +14,7 @@ from cnnteach.explorers import (
     conv_step,
     make_kernel,
     plot_conv_step,
-    plot_feature_maps,
+    plot_kernel_responses,
     plot_flatten,
     plot_pool_step,
     pool_explorer,
@@ -178,7 +178,7 @@ def test_static_figures_draw(digit):
     assert "Impossible" in drawn.message.get_text()
     pool = plot_pool_step(pool_step(digit, 2, 2, 3, 3))
     assert pool.axes[2].get_title() == "output 14 × 14: cell (3, 3)"
-    maps = plot_feature_maps(digit, {name: make_kernel(name) for name in KERNEL_NAMES})
+    maps = plot_kernel_responses(digit, {name: make_kernel(name) for name in KERNEL_NAMES})
     assert [m.get_array().shape for m in maps] == [(28, 28)] + [(26, 26)] * 3
     flat = plot_flatten(np.random.default_rng(0).random((6, 6, 10)))
     assert flat["vector"].get_array().shape == (1, 360)

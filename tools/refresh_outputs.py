@@ -10,6 +10,7 @@ Usage: python tools/refresh_outputs.py [notebooks/04_convolution.ipynb ...]
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,26 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+# TensorFlow's C++ start-up log (written to the kernel's fd 2): noise on GitHub, never compared.
+TF_LOG = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]"
+    r"|To enable the following instructions:)"
+)
+
+
+def drop_tensorflow_log(notebook) -> None:
+    """Remove TensorFlow's C++ log lines from stored stderr, and stderr outputs left empty."""
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = [l for l in output["text"].splitlines(keepends=True) if not TF_LOG.match(l)]
+                if not "".join(lines).strip():
+                    continue
+                output["text"] = "".join(lines)
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
 
 
 def refresh(path: Path) -> float:
@@ -34,6 +55,7 @@ def refresh(path: Path) -> float:
     client.execute()
     elapsed = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
+    drop_tensorflow_log(notebook)
     nbformat.write(notebook, path)
     subprocess.run(
         [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True

@@ -1,0 +1,734 @@
+"""The two networks of the course, how to train them, and where the trained one is kept.
+
+* :func:`blog_model` is the 2019 network exactly (37,210 parameters), started the Keras 3
+  way with ``keras.Input``.
+* :func:`lesson_model` is the network the course recommends: two small convolutions, still
+  under 100k parameters.
+* A :class:`Recipe` bundles everything besides the layers that decides how training goes:
+  pixel scaling, batch size, epochs, optimizer and learning-rate schedule, and
+  ``steps_per_execution``. ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the
+  course's; :func:`train` runs either one.
+* :func:`save_model` and :func:`load_trained_model` keep the trained lesson model in a
+  ``.keras`` file (:func:`default_model_path`) so that later lessons load it instead of
+  training again.
+
+TensorFlow and Keras are imported inside the functions that need them, so importing this
+module is light.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "MODELS_ENV_VAR",
+    "RECIPES",
+    "ModelFileError",
+    "Recipe",
+    "TrainingRun",
+    "blog_model",
+    "default_model_path",
+    "epoch_log",
+    "get_recipe",
+    "lesson_model",
+    "load_trained_model",
+    "make_datasets",
+    "prepare_images",
+    "save_model",
+    "train",
+]
+
+#: Environment variable naming the folder where the trained lesson model is kept.
+MODELS_ENV_VAR = "CNNTEACH_MODELS"
+MODEL_FILE_NAME = "lesson_model.keras"
+
+
+class ModelFileError(Exception):
+    """A saved model file is missing, damaged or not a Keras file; the message says what to do.
+
+    Examples
+    --------
+    >>> str(ModelFileError("lesson_model.keras is empty: delete it and run lesson 07 again"))
+    'lesson_model.keras is empty: delete it and run lesson 07 again'
+    """
+
+
+# ----------------------------------------------------------------------------- data
+def prepare_images(images, *, scale: bool = True) -> np.ndarray:
+    """Turn MNIST images into what a Conv2D network reads: float32, shape (N, 28, 28, 1).
+
+    Parameters
+    ----------
+    images : array_like
+        A batch of 28x28 greyscale images, shape (N, 28, 28) or (N, 28, 28, 1), or one image
+        of shape (28, 28). Integer images hold pixels 0-255; float images must already lie in
+        [0, 1] when ``scale`` is true.
+    scale : bool, default True
+        Divide integer pixels by 255 so that they lie in [0, 1]. ``False`` keeps the raw 0-255
+        values (the 2019 recipe, kept only for comparison).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (N, 28, 28, 1): one channel, as ``Conv2D`` expects.
+
+    Examples
+    --------
+    >>> x = prepare_images(np.full((2, 28, 28), 255, dtype=np.uint8))
+    >>> x.shape, x.dtype, float(x.max())
+    ((2, 28, 28, 1), dtype('float32'), 1.0)
+    >>> float(prepare_images(np.full((28, 28), 51, dtype=np.uint8), scale=False).max())
+    51.0
+    """
+    array = np.asarray(images)
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        raise ValueError(f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays load_mnist() returns")
+    if array.ndim == 2:
+        array = array[np.newaxis]
+    if array.ndim == 4 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ValueError(
+            f"images must have shape (N, 28, 28) or (N, 28, 28, 1), got {np.shape(images)}: "
+            "pass a batch of 28x28 greyscale images (use preprocess_digit for other pictures)"
+        )
+    if array.dtype.kind == "f":
+        if scale and array.size and float(np.nanmax(array)) > 1.0:
+            raise ValueError(
+                "float images must already lie in [0, 1], but their maximum is "
+                f"{float(np.nanmax(array)):g}: pass the uint8 images from load_mnist() or divide by 255 first"
+            )
+        return array.astype("float32")[..., np.newaxis]
+    out = array.astype("float32")
+    if scale:
+        out /= 255.0
+    return out[..., np.newaxis]
+
+
+def _integer_labels(labels, n: int) -> np.ndarray:
+    """Return labels as int32 digits 0-9 (one-hot rows are turned back into digits)."""
+    y = np.asarray(labels)
+    if y.ndim == 2 and y.shape[1] == 10:
+        y = np.argmax(y, axis=-1)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(
+            f"labels must be {n} digits (shape ({n},)) or one-hot rows (shape ({n}, 10)), got shape {y.shape}: "
+            "pass the y_train that load_mnist() returns"
+        )
+    if y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > 9)):
+        raise ValueError("labels must be whole numbers from 0 to 9: pass the y_train that load_mnist() returns")
+    return y.astype("int32")
+
+
+# ----------------------------------------------------------------------------- models
+def blog_model():
+    """The 2019 network, layer for layer: 37,210 parameters.
+
+    ``Conv2D(10, 3)`` with ReLU and ``'valid'`` padding (28 -> 26), two ``MaxPooling2D(2)``
+    (26 -> 13 -> 6), ``Flatten`` (6 * 6 * 10 = 360), ``Dense(100)`` with ReLU and
+    ``Dense(10)`` with softmax. Returned uncompiled; :func:`train` compiles it.
+
+    Examples
+    --------
+    >>> model = blog_model()
+    >>> model.count_params()
+    37210
+    >>> [layer.output.shape[1:] for layer in model.layers][:3]
+    [(26, 26, 10), (13, 13, 10), (6, 6, 10)]
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(10, 3, activation="relu", padding="valid", name="conv"),
+            layers.MaxPooling2D(2, name="pool_1"),
+            layers.MaxPooling2D(2, name="pool_2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(100, activation="relu", name="dense"),
+            layers.Dense(10, activation="softmax", name="digits"),
+        ],
+        name="blog_2019",
+    )
+
+
+def lesson_model():
+    """The network the course recommends: two small convolutions, 56,714 parameters.
+
+    ``Conv2D(16, 3)`` (28 -> 26), pool (13), ``Conv2D(32, 3)`` (11), pool (5), ``Flatten``
+    (5 * 5 * 32 = 800), ``Dense(64)`` with ReLU, ``Dense(10)`` with softmax. The second
+    convolution looks at combinations of the first one's features (strokes made of edges);
+    that, with scaled pixels and a learning-rate schedule, is what lifts the accuracy.
+
+    Examples
+    --------
+    >>> model = lesson_model()
+    >>> model.count_params()
+    56714
+    >>> model.output_shape
+    (None, 10)
+    """
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(16, 3, activation="relu", name="conv_1"),
+            layers.MaxPooling2D(2, name="pool_1"),
+            layers.Conv2D(32, 3, activation="relu", name="conv_2"),
+            layers.MaxPooling2D(2, name="pool_2"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="dense"),
+            layers.Dense(10, activation="softmax", name="digits"),
+        ],
+        name="lesson",
+    )
+
+
+# ----------------------------------------------------------------------------- recipes
+@dataclass(frozen=True)
+class Recipe:
+    """Everything besides the data that decides how a network is trained.
+
+    Attributes
+    ----------
+    name : str
+        A short name, e.g. ``"lesson"``.
+    build : callable
+        Returns a fresh, uncompiled model.
+    scale_pixels : bool
+        Divide pixels by 255 (see :func:`prepare_images`).
+    batch_size : int
+        Images per gradient step.
+    epochs : int
+        Passes over the training images.
+    learning_rate : float
+        Adam's learning rate; with ``schedule="one-cycle"`` it is the peak rate.
+    schedule : str
+        ``"constant"``, or ``"one-cycle"``: warm up linearly from a tenth of the peak over the
+        first ``warmup_fraction`` of the steps, then follow a cosine down to zero.
+    warmup_fraction : float
+        Share of all steps spent warming up (one-cycle only).
+    steps_per_execution : int
+        Gradient steps Keras runs per call into TensorFlow (1 = one call per step).
+    pipeline : str
+        How batches reach ``fit``: ``"arrays"`` hands Keras the numpy arrays, which it slices
+        into batches itself (a few milliseconds of overhead per step); ``"tf.data"`` builds a
+        ``tf.data.Dataset`` once (cached, shuffled every epoch with a fixed seed, batched,
+        prefetched), which costs well under a millisecond per step.
+    ema_momentum : float or None
+        When set (e.g. 0.99), Adam also keeps an exponential moving average of the weights
+        and ``fit`` ends by replacing the weights with that average: a smoother network
+        than the last step's, for free.
+
+    Examples
+    --------
+    >>> RECIPES["blog"].batch_size, RECIPES["blog"].scale_pixels
+    (10, False)
+    >>> RECIPES["lesson"].batch_size, RECIPES["lesson"].epochs
+    (128, 3)
+    >>> replace(RECIPES["lesson"], epochs=1).epochs
+    1
+    """
+
+    name: str
+    build: Callable = field(repr=False)
+    scale_pixels: bool = True
+    batch_size: int = 128
+    epochs: int = 3
+    learning_rate: float = 0.001
+    schedule: str = "constant"
+    warmup_fraction: float = 0.0
+    steps_per_execution: int = 1
+    pipeline: str = "arrays"
+    ema_momentum: float | None = None
+
+    def learning_rate_schedule(self, total_steps: int):
+        """The learning rate: a float, or a Keras schedule (a function of the step number).
+
+        Parameters
+        ----------
+        total_steps : int
+            Gradient steps the whole training will take (the one-cycle schedule needs it).
+
+        Examples
+        --------
+        >>> RECIPES["blog"].learning_rate_schedule(100)
+        0.001
+        >>> lr = RECIPES["lesson"].learning_rate_schedule(1000)  # doctest: +SKIP
+        >>> [round(float(lr(step)), 4) for step in (0, 200, 1000)]  # doctest: +SKIP
+        [0.001, 0.01, 0.0]
+        """
+        if self.schedule == "constant":
+            return self.learning_rate
+        if self.schedule != "one-cycle":
+            raise ValueError(f"schedule must be 'constant' or 'one-cycle', got {self.schedule!r}")
+        import keras
+
+        total_steps = max(int(total_steps), 2)
+        warmup = max(1, int(round(self.warmup_fraction * total_steps)))
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=self.learning_rate / 10,
+            decay_steps=max(1, total_steps - warmup),
+            alpha=0.0,
+            warmup_target=self.learning_rate,
+            warmup_steps=warmup,
+        )
+
+    def optimizer(self, total_steps: int):
+        """A fresh Adam optimizer following this recipe's learning-rate schedule.
+
+        Parameters
+        ----------
+        total_steps : int
+            Gradient steps the whole training will take (needed by the one-cycle schedule).
+
+        Examples
+        --------
+        >>> opt = RECIPES["lesson"].optimizer(1000)  # doctest: +SKIP
+        """
+        import keras
+
+        ema = {} if self.ema_momentum is None else {"use_ema": True, "ema_momentum": self.ema_momentum}
+        return keras.optimizers.Adam(learning_rate=self.learning_rate_schedule(total_steps), **ema)
+
+    def compile(self, model, total_steps: int):
+        """Compile ``model`` for integer labels with this recipe's optimizer; return it.
+
+        Examples
+        --------
+        >>> model = RECIPES["blog"].compile(blog_model(), 100)  # doctest: +SKIP
+        """
+        model.compile(
+            optimizer=self.optimizer(total_steps),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            steps_per_execution=self.steps_per_execution,
+        )
+        return model
+
+
+RECIPES = {
+    # The 2019 lesson: raw 0-255 pixels, 10 images per step, 3 epochs, Adam's default rate.
+    "blog": Recipe(
+        "blog", blog_model, scale_pixels=False, batch_size=10, epochs=3,
+        learning_rate=0.001, schedule="constant", steps_per_execution=1,
+    ),
+    # The course's recipe: scaled pixels, big batches, a one-cycle schedule, fewer calls.
+    "lesson": Recipe(
+        "lesson", lesson_model, scale_pixels=True, batch_size=128, epochs=3,
+        learning_rate=0.01, schedule="one-cycle", warmup_fraction=0.2, steps_per_execution=20,
+        pipeline="tf.data",
+    ),
+}
+
+
+def get_recipe(recipe) -> Recipe:
+    """Return the :class:`Recipe` named ``recipe`` (``"blog"`` or ``"lesson"``), or ``recipe`` itself.
+
+    Examples
+    --------
+    >>> get_recipe("lesson").name
+    'lesson'
+    >>> get_recipe("fast")
+    Traceback (most recent call last):
+    ...
+    ValueError: there is no recipe called 'fast': use one of 'blog', 'lesson', or pass a Recipe
+    """
+    if isinstance(recipe, Recipe):
+        return recipe
+    if isinstance(recipe, str) and recipe in RECIPES:
+        return RECIPES[recipe]
+    names = ", ".join(repr(n) for n in RECIPES)
+    raise ValueError(f"there is no recipe called {recipe!r}: use one of {names}, or pass a Recipe")
+
+
+# ----------------------------------------------------------------------------- training
+def _format_logs(epoch: int, epochs: int, logs: dict, digits: int) -> str:
+    parts = [f"epoch {epoch}/{epochs}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if key in logs:
+            parts.append(f"{key} {float(logs[key]):.{digits}f}")
+    return "  ".join(parts)
+
+
+def epoch_log(digits: int = 3):
+    """A Keras callback that prints one short, rounded line per epoch (use with ``verbose=0``).
+
+    Keras' own progress bar prints timings and many digits that change on every run; this
+    line does not, so stored lesson outputs stay comparable.
+
+    Parameters
+    ----------
+    digits : int, default 3
+        Decimals printed for the loss and the accuracies.
+
+    Examples
+    --------
+    >>> callback = epoch_log()  # doctest: +SKIP
+    >>> _format_logs(1, 3, {"loss": 0.123456, "accuracy": 0.96}, 3)
+    'epoch 1/3  loss 0.123  accuracy 0.960'
+    """
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epochs = self.params.get("epochs", "?") if self.params else "?"
+            print(_format_logs(epoch + 1, epochs, logs or {}, digits), flush=True)
+
+    return EpochLog()
+
+
+def _epoch_clock():
+    """A callback that records the wall time of every epoch in its ``seconds`` list."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+            self._start = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochClock()
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    model : keras.Model
+        The trained, compiled model.
+    history : dict
+        ``keras.callbacks.History.history``: a list per metric (``loss``, ``accuracy``,
+        ``val_loss``, ``val_accuracy``), one value per epoch.
+    fit_seconds : float
+        Wall time of ``model.fit`` alone (no data preparation, no compiling), including
+        TensorFlow's one-off tracing of the training step at the start.
+    recipe : Recipe
+        The recipe used.
+    epoch_seconds : list of float
+        Wall time of each epoch; from the second epoch on, no tracing is included, so
+        ``epoch_seconds[-1]`` is the steady speed.
+
+    Examples
+    --------
+    >>> run = TrainingRun(None, {"accuracy": [0.9, 0.95]}, 1.25, RECIPES["lesson"])
+    >>> run.final("accuracy")
+    0.95
+    """
+
+    model: object
+    history: dict
+    fit_seconds: float
+    recipe: Recipe
+    epoch_seconds: list = field(default_factory=list)
+
+    def final(self, metric: str) -> float:
+        """The last epoch's value of ``metric`` (e.g. ``"val_accuracy"``)."""
+        return float(self.history[metric][-1])
+
+
+def train(
+    recipe,
+    x_train,
+    y_train,
+    *,
+    model=None,
+    epochs: int | None = None,
+    validation_split: float = 0.2,
+    validation_data=None,
+    seed: int | None = 0,
+    log: bool = True,
+    callbacks=(),
+) -> TrainingRun:
+    """Train a network with a recipe and return the model, its history and the fit time.
+
+    Parameters
+    ----------
+    recipe : str or Recipe
+        ``"blog"`` (the 2019 recipe), ``"lesson"`` (the course's) or a :class:`Recipe`.
+    x_train : array_like
+        uint8 images (N, 28, 28) as ``load_mnist()`` returns them; :func:`prepare_images`
+        scales them the recipe's way. Already prepared float arrays are used as they are.
+    y_train : array_like
+        Digits 0-9, shape (N,) (one-hot rows are accepted too).
+    model : keras.Model, optional
+        The network to train; by default a fresh one from ``recipe.build``.
+    epochs : int, optional
+        Overrides the recipe's number of epochs.
+    validation_split : float, default 0.2
+        Share of the training images (the last ones, as Keras takes them) held out to
+        validate after each epoch; 0.2 of 60,000 leaves 48,000 to train on.
+    validation_data : tuple, optional
+        ``(x_val, y_val)`` to validate on instead of a split.
+    seed : int or None, default 0
+        Passed to ``keras.utils.set_random_seed`` before the model is built; None leaves the
+        random state alone.
+    log : bool, default True
+        Print one rounded line per epoch (:func:`epoch_log`).
+    callbacks : sequence of keras.callbacks.Callback
+        More callbacks for ``fit``.
+
+    Returns
+    -------
+    TrainingRun
+
+    Examples
+    --------
+    >>> (x_train, y_train), _ = load_mnist()  # doctest: +SKIP
+    >>> run = train("lesson", x_train, y_train)  # doctest: +SKIP
+    epoch 1/3  loss ...
+    """
+    import keras
+
+    recipe = get_recipe(recipe)
+    epochs = recipe.epochs if epochs is None else int(epochs)
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    x = _prepare_for(recipe, x_train)
+    y = _integer_labels(y_train, x.shape[0])
+    if validation_data is None and not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    if validation_data is not None:
+        x_val, y_val = validation_data
+        validation_data = (_prepare_for(recipe, x_val), _integer_labels(y_val, len(x_val)))
+        validation_split = 0.0
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    if model is None:
+        model = recipe.build()
+    n_fit = x.shape[0] - int(x.shape[0] * validation_split)
+    total_steps = math.ceil(n_fit / recipe.batch_size) * epochs
+    recipe.compile(model, total_steps)
+    clock = _epoch_clock()
+    all_callbacks = [clock] + ([epoch_log()] if log else []) + list(callbacks)
+    if recipe.pipeline == "arrays":
+        data = dict(x=x, y=y, batch_size=recipe.batch_size, validation_split=validation_split,
+                    validation_data=validation_data, validation_batch_size=max(recipe.batch_size, 500))
+    elif recipe.pipeline == "tf.data":
+        train_data, split_data = make_datasets(x, y, recipe.batch_size, validation_split=validation_split,
+                                               seed=0 if seed is None else seed)
+        data = dict(x=train_data, validation_data=split_data, shuffle=False)
+        if validation_data is not None:
+            data["validation_data"] = _dataset(*validation_data, max(recipe.batch_size, 500))
+    else:
+        raise ValueError(f"pipeline must be 'arrays' or 'tf.data', got {recipe.pipeline!r}")
+    start = time.perf_counter()
+    history = model.fit(**data, epochs=epochs, callbacks=all_callbacks, verbose=0)
+    seconds = time.perf_counter() - start
+    return TrainingRun(model, dict(history.history), seconds, recipe, list(clock.seconds))
+
+
+def make_datasets(x, y, batch_size: int, *, validation_split: float = 0.2, seed: int = 0):
+    """Split prepared images and labels into a training and a validation ``tf.data.Dataset``.
+
+    The last ``validation_split`` of the images are held out, exactly the images Keras'
+    ``fit(validation_split=...)`` would take. The training dataset is cached, reshuffled
+    every epoch (with ``seed``), batched and prefetched, so feeding ``fit`` costs well under
+    a millisecond per step; the validation dataset is batched by at least 500.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Prepared images (see :func:`prepare_images`).
+    y : array_like
+        Digits 0-9.
+    batch_size : int
+        Images per training step.
+    validation_split : float, default 0.2
+        Share of the images held out; 0 gives no validation dataset (None).
+    seed : int, default 0
+        Seed of the shuffle.
+
+    Returns
+    -------
+    (tf.data.Dataset, tf.data.Dataset or None)
+
+    Examples
+    --------
+    >>> train_data, validation_data = make_datasets(np.zeros((10, 28, 28, 1), "float32"), np.arange(10), 4)  # doctest: +SKIP
+    >>> [len(list(train_data)), len(list(validation_data))]  # doctest: +SKIP
+    [2, 1]
+    """
+    x = np.asarray(x)
+    y = _integer_labels(y, x.shape[0])
+    n_fit = x.shape[0] - int(x.shape[0] * validation_split)
+    if n_fit < 1:
+        raise ValueError(f"validation_split={validation_split} leaves no image to train on: use a value below 1")
+    train_data = _dataset(x[:n_fit], y[:n_fit], batch_size, shuffle_seed=seed)
+    validation_data = _dataset(x[n_fit:], y[n_fit:], max(batch_size, 500)) if n_fit < x.shape[0] else None
+    return train_data, validation_data
+
+
+def _dataset(x, y, batch_size: int, shuffle_seed: int | None = None):
+    """A cached, batched, prefetched ``tf.data.Dataset``; reshuffled every epoch when a seed is given."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(2)
+
+
+def _prepare_for(recipe: Recipe, images) -> np.ndarray:
+    array = np.asarray(images)
+    if array.dtype == np.float32 and array.ndim == 4:
+        return array  # already prepared
+    return prepare_images(array, scale=recipe.scale_pixels)
+
+
+# ----------------------------------------------------------------------------- files
+def default_model_path() -> Path:
+    """Where the trained lesson model is kept.
+
+    ``$CNNTEACH_MODELS/lesson_model.keras`` when that variable is set, otherwise
+    ``lesson_model.keras`` in a ``models`` folder beside the per-user MNIST folder (on Linux
+    ``~/.local/share/cnnteach/models``).
+
+    Examples
+    --------
+    >>> default_model_path().name
+    'lesson_model.keras'
+    """
+    folder = os.environ.get(MODELS_ENV_VAR)
+    if folder:
+        return Path(folder).expanduser() / MODEL_FILE_NAME
+    from cnnteach.data import user_data_dir
+
+    return user_data_dir().parent / "models" / MODEL_FILE_NAME
+
+
+def _model_path(path) -> Path:
+    path = default_model_path() if path is None else Path(path).expanduser()
+    if path.suffix != ".keras":
+        raise ValueError(f"a model file name must end in .keras, got {path.name!r}: rename it, e.g. {path.stem}.keras")
+    return path
+
+
+def save_model(model, path=None) -> Path:
+    """Save a trained model as a ``.keras`` file and return its path.
+
+    The file is written under a temporary name first and then renamed, so an interrupted
+    save never leaves a half-written model behind.
+
+    Parameters
+    ----------
+    model : keras.Model
+    path : str or pathlib.Path, optional
+        Where to save; by default :func:`default_model_path`. Must end in ``.keras``.
+        Missing folders are created.
+
+    Examples
+    --------
+    >>> save_model(lesson_model(), "/tmp/cnnteach-doctest/lesson_model.keras").name  # doctest: +SKIP
+    'lesson_model.keras'
+    """
+    path = _model_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelFileError(
+            f"cannot create the folder {path.parent} ({exc.strerror}): pass another path, or set {MODELS_ENV_VAR}"
+        ) from None
+    partial = path.with_name(f".{path.stem}-partial-{os.getpid()}.keras")
+    try:
+        model.save(partial)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ModelFileError(
+            f"cannot write {path} ({exc.strerror}): check the folder's permissions, or pass another path"
+        ) from None
+    return path
+
+
+def load_trained_model(path=None, *, train_if_missing: bool = True):
+    """Load the trained lesson model; train and save it first if there is none yet.
+
+    Prints one line saying which happened. The file is loaded with Keras' safe mode, which
+    refuses to run code stored in a model file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The ``.keras`` file; by default :func:`default_model_path` (lesson 07 saves there).
+    train_if_missing : bool, default True
+        When the file does not exist, train the lesson recipe on MNIST (seconds on a laptop
+        CPU), save it at ``path`` and return it. False raises :class:`ModelFileError` instead.
+
+    Returns
+    -------
+    keras.Model
+        The trained, compiled model.
+
+    Raises
+    ------
+    ModelFileError
+        The file exists but is not a readable Keras model (it is never deleted or changed),
+        or it is missing and ``train_if_missing`` is False.
+
+    Examples
+    --------
+    >>> model = load_trained_model()  # doctest: +SKIP
+    Loaded the trained model from ~/.local/share/cnnteach/models/lesson_model.keras.
+    """
+    path = _model_path(path)
+    if path.is_dir():
+        raise ModelFileError(f"{path} is a folder, not a model file: remove or rename it, or pass the path of a .keras file")
+    if path.exists():
+        model = _load_keras_file(path)
+        print(f"Loaded the trained model from {path}.")
+        return model
+    if not train_if_missing:
+        raise ModelFileError(
+            f"there is no trained model at {path}: run lesson 07 to train and save one, "
+            "or call load_trained_model(train_if_missing=True)"
+        )
+    from cnnteach.data import load_mnist
+
+    (x_train, y_train), _ = load_mnist()
+    run = train("lesson", x_train, y_train, log=False)
+    save_model(run.model, path)
+    print(
+        f"No trained model was found, so the lesson recipe was trained in {run.fit_seconds:.1f} s "
+        f"(validation accuracy {run.final('val_accuracy'):.3f}) and saved to {path}."
+    )
+    return run.model
+
+
+def _load_keras_file(path: Path):
+    import zipfile
+
+    import keras
+
+    fix = "delete it and run lesson 07 again (or call load_trained_model(), which retrains when the file is missing)"
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ModelFileError(f"{path} cannot be read ({exc.strerror}): check its permissions, or {fix}") from None
+    if size == 0:
+        raise ModelFileError(f"{path} is empty (0 bytes): {fix}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a Keras model file (a .keras file is a zip archive): {fix}")
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:  # Keras raises many kinds; one sentence is what the learner needs
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ModelFileError(f"{path} could not be loaded as a Keras model ({reason}): {fix}") from None

@@ -1,0 +1,56 @@
+"""Lesson 06's checked exercises accept right answers and refuse wrong ones without raising."""
+
+import numpy as np
+import pytest
+
+from cnnteach.exercises import check, list_exercises
+
+WRONG_KINDS = ["2432", None, ..., [2432], {"n": 1}, True, float("nan"), object(), lambda: 1]
+
+
+def test_lesson_06_has_its_exercises():
+    assert set(list_exercises("06")) == {
+        "06.rgb-conv-params", "06.dense-after-change", "06.predict-shape", "06.blog-params-function",
+    }
+
+
+@pytest.mark.parametrize("exercise_id, right, wrong", [
+    ("06.rgb-conv-params", [2432, 2432.0, np.int64(2432)], [832, 800, 2400, 2403, 320, 0, -2432]),
+    ("06.dense-after-change", [57700, np.float64(57700)], [36100, 57600, 270500, 1082600, 57710]),
+    ("06.predict-shape", [(12, 12, 8), [12, 12, 8], np.array([12, 12, 8])],
+     [(24, 24, 8), (13, 13, 8), (14, 14, 8), (12, 12, 1), (1, 12, 12, 8), (12, 8), 12]),
+])
+def test_number_and_shape_exercises(exercise_id, right, wrong):
+    for answer in right:
+        assert check(exercise_id, answer), (exercise_id, answer)
+    for answer in wrong + WRONG_KINDS:
+        feedback = check(exercise_id, answer)
+        assert not feedback, (exercise_id, answer)
+        assert feedback.message
+
+
+def test_hints_teach():
+    assert "3 colour channels" in check("06.rgb-conv-params", 832).message
+    assert "bias" in check("06.rgb-conv-params", 2400).message
+    assert "batch" in check("06.predict-shape", (1, 12, 12, 8)).message
+    assert "pool" in check("06.predict-shape", (24, 24, 8)).message.lower()
+
+
+def test_blog_params_function():
+    def right(filters):
+        return 10 * filters + 3600 * filters + 100 + 1010
+
+    assert check("06.blog-params-function", right)
+    assert not check("06.blog-params-function", lambda f: 37210)
+    assert not check("06.blog-params-function", lambda f: 9 * f + f + 36 * f * 100 + 100)  # output layer missing
+    assert not check("06.blog-params-function", lambda f: 9 * f + 169 * f * 100 + 1110)  # one pooling only
+    assert check("06.blog-params-function", lambda f: ...).status == "not attempted"
+    assert not check("06.blog-params-function", "37210")
+
+
+def test_the_model_agrees_with_the_checker():
+    keras = pytest.importorskip("keras")
+    from cnnteach.models import blog_model
+
+    assert check("06.blog-params-function", lambda f: 37210 if f == 10 else 10 * f + 3600 * f + 1110)
+    assert blog_model().count_params() == 37210

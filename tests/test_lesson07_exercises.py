@@ -1,0 +1,56 @@
+"""Lesson 07's checked exercises accept right answers and refuse wrong ones without raising."""
+
+import numpy as np
+import pytest
+
+from cnnteach.exercises import check, list_exercises
+
+WRONG_KINDS = ["750", None, ..., [750], {"n": 1}, True, float("nan"), object(), lambda: 1]
+
+
+def test_lesson_07_has_its_exercises():
+    assert set(list_exercises("07")) == {
+        "07.steps-per-epoch", "07.blog-steps", "07.first-validation-image", "07.scale-function", "07.best-epoch",
+    }
+
+
+@pytest.mark.parametrize("exercise_id, right, wrong", [
+    ("07.steps-per-epoch", [375, 375.0, np.int64(375)], [469, 468.75, 4800, 1125, 374, 0]),
+    ("07.blog-steps", [14400, np.float32(14400)], [4800, 18000, 144000, 14401]),
+    ("07.first-validation-image", [48000], [0, 12000, 48001, 47999, 59999]),
+])
+def test_number_exercises(exercise_id, right, wrong):
+    for answer in right:
+        assert check(exercise_id, answer), (exercise_id, answer)
+    for answer in wrong + WRONG_KINDS:
+        feedback = check(exercise_id, answer)
+        assert not feedback, (exercise_id, answer)
+        assert feedback.message
+
+
+def test_hints_teach():
+    assert "validation_split" in check("07.steps-per-epoch", 469).message
+    assert "three" in check("07.blog-steps", 4800).message
+    assert "last" in check("07.first-validation-image", 0).message
+
+
+def test_scale_function():
+    assert check("07.scale-function", lambda x: (x.astype("float32") / 255.0)[..., np.newaxis])
+    assert check("07.scale-function", lambda x: np.expand_dims(x / np.float32(255), -1).astype("float32"))
+    wrong = {
+        "channel": lambda x: x.astype("float32") / 255.0,
+        "float32": lambda x: (x / 255.0)[..., None],
+        "255": lambda x: x.astype("float32")[..., None],
+        "//": lambda x: (x // 255).astype("float32")[..., None],
+    }
+    for word, function in wrong.items():
+        feedback = check("07.scale-function", function)
+        assert not feedback and word in feedback.message, (word, feedback)
+    assert check("07.scale-function", lambda x: ...).status == "not attempted"
+
+
+def test_best_epoch():
+    assert check("07.best-epoch", lambda h: int(np.argmax(h["val_accuracy"])) + 1)
+    assert "add 1" in check("07.best-epoch", lambda h: int(np.argmax(h["val_accuracy"]))).message
+    assert "val_accuracy" in check("07.best-epoch", lambda h: int(np.argmax(h["accuracy"])) + 1).message
+    assert not check("07.best-epoch", lambda h: len(h["val_accuracy"]))

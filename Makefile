@@ -33,7 +33,7 @@ unit: $(STAMP) $(VENDOR_STAMP)  ## unit tests and doctests
 	$(PY) -m pytest -m "not ui" --doctest-modules cnnteach tests
 
 lessons: $(STAMP)  ## strict nbval over every lesson (stored outputs must match a fresh run)
-	$(PY) -m pytest $(NBVAL) $(NB)
+	CNNTEACH_MODELS=$${CNNTEACH_MODELS:-$(CURDIR)/build/models} $(PY) -m pytest $(NBVAL) $(NB)
 
 ui: $(STAMP)  ## real-browser tests of JupyterLab (needs Debian's chromium)
 	$(PY) -m pytest -m ui tests/ui

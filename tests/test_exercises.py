@@ -11,18 +11,18 @@ from cnnteach import exercises
 from cnnteach.exercises import Feedback, check, exercise, expect_array, expect_number, list_exercises, solution
 
 
-@exercise("00.test-square", "Write square(x).", explanation="Multiply x by itself.")
+@exercise("00.demo-square", "Write square(x).", explanation="Multiply x by itself.")
 def _square(answer):
     fn = answer
     return None if exercises.call(fn, 3) == 9 and exercises.call(fn, -2) == 4 else "square(3) should be 9."
 
 
-@exercise("00.test-shape", "Give the shape of one batch.")
+@exercise("00.demo-shape", "Give the shape of one batch.")
 def _shape(answer):
     return None if tuple(answer) == (1, 28, 28, 1) else "A batch of one image with one channel."
 
 
-@exercise("00.test-vector", "Give the one-hot vector for 3.")
+@exercise("00.demo-vector", "Give the one-hot vector for 3.")
 def _vector(answer):
     expect_array(answer, (10,), dtype_kind="n")
     return None if np.array_equal(answer, np.eye(10)[3]) else "A one sits at index 3."
@@ -55,14 +55,14 @@ class Exploding:
 
 
 def test_right_answers_are_accepted():
-    assert check("00.test-square", lambda x: x * x)
-    assert check("00.test-shape", (1, 28, 28, 1))
-    assert check("00.test-shape", np.zeros((1, 28, 28, 1)).shape)
-    assert check("00.test-vector", np.eye(10)[3])
-    assert check("00.test-vector", [0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+    assert check("00.demo-square", lambda x: x * x)
+    assert check("00.demo-shape", (1, 28, 28, 1))
+    assert check("00.demo-shape", np.zeros((1, 28, 28, 1)).shape)
+    assert check("00.demo-vector", np.eye(10)[3])
+    assert check("00.demo-vector", [0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
 
 
-@pytest.mark.parametrize("exercise_id", ["00.test-square", "00.test-shape", "00.test-vector"])
+@pytest.mark.parametrize("exercise_id", ["00.demo-square", "00.demo-shape", "00.demo-vector"])
 @pytest.mark.parametrize("wrong", WRONG_ANSWERS + [Exploding()], ids=lambda a: type(a).__name__)
 def test_wrong_answers_of_every_kind_are_refused_without_raising(exercise_id, wrong):
     feedback = check(exercise_id, wrong)
@@ -73,7 +73,7 @@ def test_wrong_answers_of_every_kind_are_refused_without_raising(exercise_id, wr
 
 @pytest.mark.parametrize("placeholder", [..., None])
 def test_placeholder_is_not_attempted(placeholder):
-    feedback = check("00.test-shape", placeholder)
+    feedback = check("00.demo-shape", placeholder)
     assert not feedback and feedback.status == "not attempted" and "Not attempted" in repr(feedback)
 
 
@@ -81,7 +81,7 @@ def test_function_still_returning_placeholder_is_not_attempted():
     def square(x):
         ...
 
-    assert check("00.test-square", square).status == "not attempted"
+    assert check("00.demo-square", square).status == "not attempted"
 
 
 def test_unknown_or_odd_ids_never_raise():
@@ -91,8 +91,8 @@ def test_unknown_or_odd_ids_never_raise():
 
 
 def test_feedback_displays_in_text_and_html():
-    good, bad = check("00.test-shape", (1, 28, 28, 1)), check("00.test-shape", (28, 28))
-    assert repr(good).startswith("✅ Correct (00.test-shape)")
+    good, bad = check("00.demo-shape", (1, 28, 28, 1)), check("00.demo-shape", (28, 28))
+    assert repr(good).startswith("✅ Correct (00.demo-shape)")
     assert "A batch of one image" in repr(bad)
     assert "Correct" in good._repr_html_() and "&lt;" in Feedback("x", "not yet", "<b>")._repr_html_()
 
@@ -121,14 +121,14 @@ def test_solution_reads_the_worked_code_from_the_lesson(tmp_path, monkeypatch):
     lesson = {
         "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": (
             "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
-            "check('00.test-square', square)")}],
+            "check('00.demo-square', square)")}],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
     }
     (tmp_path / "00_demo.ipynb").write_text(json.dumps(lesson))
     monkeypatch.setenv("CNNTEACH_LESSONS", str(tmp_path))
-    shown = solution("00.test-square")
+    shown = solution("00.demo-square")
     assert shown.code == "return x * x"
     assert "Multiply x by itself." in repr(shown) and "```python" in shown._repr_markdown_()
     monkeypatch.setenv("CNNTEACH_LESSONS", str(tmp_path / "student-edition-has-none"))
-    assert "not included in this edition" in repr(solution("00.test-square"))
+    assert "not included in this edition" in repr(solution("00.demo-square"))
     assert "no exercise called" in repr(solution("99.nope"))

@@ -46,7 +46,8 @@ def test_opening_cell(lesson):
     assert first.cell_type == "markdown"
     lines = first.source.splitlines()
     assert re.match(r"# [A-Z]", lines[0]) and not re.match(r"# \d", lines[0]), "H1 title without its number"
-    assert lines[1].strip(), "a one-line summary follows the title"
+    summary = next(line for line in lines[1:] if line.strip())
+    assert not summary.startswith(("**", "-", "#")), "a one-line summary follows the title"
     learn = first.source.split("**You will learn**", 1)
     assert len(learn) == 2, "a 'You will learn' list"
     bullets = re.findall(r"^- ", learn[1].split("**Prerequisites")[0], re.M)

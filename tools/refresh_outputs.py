@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,6 +70,9 @@ def main(argv: list[str]) -> int:
         os.environ["CNNTEACH_DATA"] = str(shared)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    # Lesson 07 trains and saves the model that 08-10 load: keep it out of the user's own folder.
+    if "CNNTEACH_MODELS" not in os.environ:
+        os.environ["CNNTEACH_MODELS"] = tempfile.mkdtemp(prefix="cnnteach-models-")
     paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         print(f"executing {path} ...", flush=True)

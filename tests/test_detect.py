@@ -444,16 +444,17 @@ def test_fully_convolutional_refuses_same_pooling():
 
 
 @pytest.mark.slow
-def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir):
+def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir, tmp_path, monkeypatch):
     """Lesson 10's claim: fine-tuned with a background class, AP@0.5 >= 0.9 on 100 test canvases."""
     pytest.importorskip("keras")
-    from cnnteach.data import load_mnist
-    from cnnteach.models import ModelFileError, load_trained_model
+    import os
 
-    try:
-        base = load_trained_model(train_if_missing=False)
-    except ModelFileError:
-        pytest.skip("no trained lesson model saved yet (run lesson 07 or load_trained_model())")
+    from cnnteach.data import load_mnist
+    from cnnteach.models import load_trained_model
+
+    if not os.environ.get("CNNTEACH_MODELS"):  # never write into the user's own model folder
+        monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))
+    base = load_trained_model(train_if_missing=True)  # trains the lesson recipe (seconds) when none is saved
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
     x, y = make_window_dataset(x_train, y_train, n_canvases=2000, seed=0)
     model = detect.train_background_classifier(x, y, base_model=base, epochs=1, seed=0)

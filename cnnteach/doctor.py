@@ -23,7 +23,7 @@ class Check:
     Examples
     --------
     >>> Check("Python", True, "3.11.7")
-    ✅ Python: 3.11.7
+    ✓ Python: 3.11.7
     """
 
     name: str
@@ -32,7 +32,7 @@ class Check:
     fix: str = ""
 
     def __repr__(self) -> str:
-        line = f"{'✅' if self.ok else '❌'} {self.name}: {self.found}"
+        line = f"{'✓' if self.ok else '✗'} {self.name}: {self.found}"
         return f"{line} -> {self.fix}" if self.fix and not self.ok else line
 
 

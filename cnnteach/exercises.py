@@ -63,7 +63,7 @@ _REGISTRY: dict[str, Exercise] = {}
 _LOADED = False
 
 STATUS_TEXT = {"correct": "Correct", "not yet": "Not yet", "not attempted": "Not attempted"}
-STATUS_ICON = {"correct": "✅", "not yet": "❌", "not attempted": "✏️"}
+STATUS_ICON = {"correct": "✓", "not yet": "✗", "not attempted": "✎"}
 STATUS_COLOUR = {"correct": "#1a7f37", "not yet": "#b35900", "not attempted": "#57606a"}
 
 
@@ -135,7 +135,7 @@ class Feedback:
     >>> bool(fb)
     False
     >>> fb
-    ❌ Not yet (01.demo): Count the rows, then the columns.
+    ✗ Not yet (01.demo): Count the rows, then the columns.
     """
 
     exercise_id: str
@@ -187,7 +187,7 @@ def check(exercise_id, answer) -> Feedback:
     Examples
     --------
     >>> check("no.such-id", 3)
-    ❌ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson, or see list_exercises().
+    ✗ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson, or see list_exercises().
     """
     try:
         _load_bank()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
 import io
 import textwrap
 from dataclasses import dataclass, field
@@ -799,6 +800,8 @@ class Explorer:
     step: object = None
     updates: int = 0
     _busy: bool = field(default=False, repr=False)
+    _pending: bool = field(default=False, repr=False)
+    _lock: object = field(default_factory=threading.Lock, repr=False)
     _background: object = field(default=None, repr=False)
 
     def _repr_mimebundle_(self, **kwargs):
@@ -823,10 +826,26 @@ class Explorer:
         return {name: widget.value for name, widget in self.controls.items()}
 
     def update(self, change=None):
-        """Recompute the step from the sliders, redraw the figure in place, refresh the read-out."""
-        if self._busy:
-            return
-        self._busy = True
+        """Recompute the step from the sliders, redraw the figure in place, refresh the read-out.
+
+        Widget messages may arrive on two kernel threads at once (ipykernel subshells): a change
+        that arrives during a redraw is never dropped, the running update simply goes round again
+        with the latest slider values.
+        """
+        with self._lock:
+            if self._busy:
+                self._pending = True
+                return
+            self._busy = True
+        while True:
+            self._update_once()
+            with self._lock:
+                if not self._pending:
+                    self._busy = False
+                    return
+                self._pending = False
+
+    def _update_once(self):
         try:
             step = self.compute(**self.values())
             if step.possible:  # let the position sliders span exactly the output
@@ -841,8 +860,6 @@ class Explorer:
             self.updates += 1
         except Exception as exc:  # never let a slider raise in a live demo
             self.readout.value = f"<b>Impossible:</b> the explorer failed ({html.escape(type(exc).__name__)}: {html.escape(str(exc))})"
-        finally:
-            self._busy = False
 
 
 def _readout_html(step) -> str:

@@ -42,7 +42,7 @@ def test_doctor_exits_non_zero_with_a_one_line_reason_when_mnist_is_missing(tmp_
     assert done.returncode == 1
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("not ready: MNIST: ") and "cnnteach data install" in last
-    assert "✅ Python" in done.stdout and "❌ MNIST" in done.stdout
+    assert "✓ Python" in done.stdout and "✗ MNIST" in done.stdout
 
 
 def test_doctor_passes_on_a_ready_machine(mnist_dir):

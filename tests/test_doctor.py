@@ -17,7 +17,7 @@ def test_checks_pass_here(mnist_dir, monkeypatch):
 def test_mnist_check_says_what_to_do(isolated_sources):
     result = doctor.check_mnist()
     assert not result.ok and "cnnteach data install" in result.fix
-    assert repr(result).startswith("❌ MNIST: not usable -> ")
+    assert repr(result).startswith("✗ MNIST: not usable -> ")
 
 
 def test_missing_widgets_are_reported(monkeypatch):

@@ -92,7 +92,7 @@ def test_unknown_or_odd_ids_never_raise():
 
 def test_feedback_displays_in_text_and_html():
     good, bad = check("00.demo-shape", (1, 28, 28, 1)), check("00.demo-shape", (28, 28))
-    assert repr(good).startswith("✅ Correct (00.demo-shape)")
+    assert repr(good).startswith("✓ Correct (00.demo-shape)")
     assert "A batch of one image" in repr(bad)
     assert "Correct" in good._repr_html_() and "&lt;" in Feedback("x", "not yet", "<b>")._repr_html_()
 

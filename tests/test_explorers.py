@@ -231,3 +231,30 @@ def test_pool_explorer_builds_and_updates_without_a_display(digit):
     assert "average of the window" in ex.readout.value
     repr_bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in repr_bundle
+
+
+def test_a_change_during_an_update_is_not_dropped():
+    """Widget messages can arrive on a second kernel thread while an update is drawing."""
+    import threading
+
+    from cnnteach.explorers import conv_explorer
+
+    explorer = conv_explorer(np.eye(28) * 255)
+    assert "Output: 26 × 26" in explorer.readout.value
+    entered, release = threading.Event(), threading.Event()
+    original = explorer._render
+
+    def slow_render():
+        explorer._render = original  # block the first redraw only
+        entered.set()
+        release.wait(5)
+        return original()
+
+    explorer._render = slow_render
+    worker = threading.Thread(target=explorer.update)
+    worker.start()
+    assert entered.wait(5)
+    explorer.controls["padding"].value = 1  # arrives while the first update is still drawing
+    release.set()
+    worker.join(10)
+    assert "Output: 28 × 28" in explorer.readout.value, explorer.readout.value

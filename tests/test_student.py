@@ -17,7 +17,7 @@ LESSON = {
         {"cell_type": "markdown", "metadata": {}, "source": "# Demo\nA lesson."},
         {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [], "source": "from cnnteach.exercises import check, exercise, solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef _(a):\n    return None if a == 784 else 'Rows times columns.'"},
         {"cell_type": "code", "metadata": {}, "execution_count": 2,
-         "outputs": [{"output_type": "execute_result", "data": {"text/plain": "✅ Correct"}, "metadata": {}, "execution_count": 2}],
+         "outputs": [{"output_type": "execute_result", "data": {"text/plain": "✓ Correct"}, "metadata": {}, "execution_count": 2}],
          "source": "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * 28\n### END SOLUTION\ncheck('00.demo-pixels', answer)"},
         {"cell_type": "code", "metadata": {}, "execution_count": 3, "outputs": [],
          "source": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ndouble(4)"},

@@ -29,12 +29,11 @@ TensorFlow and Keras are imported only inside the functions that need a network.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import sys
 from typing import NamedTuple
 
 import numpy as np
+
+from cnnteach.models import quiet_retracing
 
 __all__ = [
     "BACKGROUND",
@@ -65,27 +64,6 @@ WINDOW = 28
 BACKGROUND = 10
 
 BOX_HELP = "write boxes as (x_min, y_min, x_max, y_max) with x_max >= x_min and y_max >= y_min"
-
-
-@contextlib.contextmanager
-def _quiet_retracing():
-    """Hide TensorFlow's "triggered tf.function retracing" warnings while ``predict`` runs.
-
-    Calling ``predict`` on several models, or on batches of several sizes, traces Keras'
-    predict function again each time; TensorFlow then logs a long warning (with a memory
-    address) that says nothing useful to a learner. Only the ``tensorflow`` logger's level
-    is raised, and only while the block runs.
-    """
-    if "tensorflow" not in sys.modules:
-        yield
-        return
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 # ----------------------------------------------------------------------------- boxes
@@ -510,7 +488,7 @@ def detect_digits(
     per_canvas = [sliding_windows(image, WINDOW, stride) for image in stack]
     n_windows = len(per_canvas[0][0])
     if one_pass:
-        with _quiet_retracing():
+        with quiet_retracing():
             maps = np.asarray(model.predict(_to_unit(stack)[..., np.newaxis], batch_size=8, verbose=0))
         if maps.ndim != 4 or maps.shape[0] != len(stack) or maps.shape[1] * maps.shape[2] != n_windows:
             raise ValueError(
@@ -521,7 +499,7 @@ def detect_digits(
         probs = maps.reshape(-1, maps.shape[-1])
     else:
         windows = np.concatenate([w for w, _ in per_canvas])
-        with _quiet_retracing():
+        with quiet_retracing():
             probs = np.asarray(model.predict(_to_unit(windows)[..., np.newaxis], batch_size=batch_size, verbose=0))
     if probs.ndim != 2 or probs.shape[0] != n_windows * len(stack) or probs.shape[1] not in (10, 11):
         raise ValueError(
@@ -855,26 +833,16 @@ def background_model(base=None):
 
     Examples
     --------
-    >>> background_model().output.shape  # doctest: +SKIP
+    >>> background_model().outputs[0].shape  # doctest: +SKIP
     (None, 11)
     """
     import keras
     from keras import layers
 
     if base is None:
-        return keras.Sequential(
-            [
-                keras.Input((WINDOW, WINDOW, 1)),
-                layers.Conv2D(16, 3, activation="relu", name="conv_1"),
-                layers.MaxPooling2D(2, name="pool_1"),
-                layers.Conv2D(32, 3, activation="relu", name="conv_2"),
-                layers.MaxPooling2D(2, name="pool_2"),
-                layers.Flatten(name="flatten"),
-                layers.Dense(64, activation="relu", name="dense"),
-                layers.Dense(BACKGROUND + 1, activation="softmax", name="digits_or_background"),
-            ],
-            name="with_background",
-        )
+        from cnnteach.models import lesson_model
+
+        return lesson_model(classes=BACKGROUND + 1)
     last = base.layers[-1] if base.layers else None
     if not isinstance(last, layers.Dense) or last.units != BACKGROUND:
         raise ValueError("base must end with a Dense layer of 10 units (one per digit): pass load_trained_model()")

@@ -21,11 +21,10 @@ new figure, they return the Axes they drew into, never call ``plt.show()`` and n
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import sys
 
 import numpy as np
+
+from cnnteach.models import quiet_retracing
 
 __all__ = [
     "feature_maps",
@@ -39,27 +38,6 @@ __all__ = [
     "shift_digit",
     "thicken_digit",
 ]
-
-
-@contextlib.contextmanager
-def _quiet_retracing():
-    """Hide TensorFlow's "triggered tf.function retracing" warnings while ``predict`` runs.
-
-    Calling ``predict`` on several models, or on batches of several sizes, traces Keras'
-    predict function again each time; TensorFlow then logs a long warning (with a memory
-    address) that says nothing useful to a learner. Only the ``tensorflow`` logger's level
-    is raised, and only while the block runs.
-    """
-    if "tensorflow" not in sys.modules:
-        yield
-        return
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -218,7 +196,7 @@ def feature_maps(model, image) -> dict:
     if not picked:
         raise ValueError("the model has no convolution or pooling layer: pass a convolutional network such as load_trained_model()")
     probe = keras.Model(model.inputs, [layer.output for layer in picked])
-    with _quiet_retracing():
+    with quiet_retracing():
         outputs = probe.predict(_digit(image)[np.newaxis, :, :, np.newaxis], verbose=0)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
@@ -337,7 +315,7 @@ def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: i
     batch = np.repeat(picture[np.newaxis], len(corners) + 1, axis=0)
     for k, (r, c) in enumerate(corners, start=1):
         batch[k, r:r + patch, c:c + patch] = fill
-    with _quiet_retracing():
+    with quiet_retracing():
         probs = np.asarray(model.predict(batch[..., np.newaxis], batch_size=len(batch), verbose=0))
     label = int(np.argmax(probs[0])) if label is None else _class_index(label, probs.shape[1])
     drops = probs[0, label] - probs[1:, label]

@@ -18,8 +18,11 @@ module is light.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +33,7 @@ import numpy as np
 __all__ = [
     "MODELS_ENV_VAR",
     "RECIPES",
+    "quiet_retracing",
     "ModelFileError",
     "Recipe",
     "TrainingRun",
@@ -61,6 +65,32 @@ class ModelFileError(Exception):
 
 
 # ----------------------------------------------------------------------------- data
+@contextlib.contextmanager
+def quiet_retracing():
+    """Hide TensorFlow's "triggered tf.function retracing" warnings while ``predict`` runs.
+
+    Calling ``predict`` on several models, or on batches of several sizes, traces Keras'
+    predict function again each time; TensorFlow then logs a long warning (with a memory
+    address) that says nothing useful to a learner. Only the ``tensorflow`` logger's level
+    is raised, and only while the block runs.
+
+    Examples
+    --------
+    >>> with quiet_retracing():
+    ...     pass
+    """
+    if "tensorflow" not in sys.modules:
+        yield
+        return
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def prepare_images(images, *, scale: bool = True) -> np.ndarray:
     """Turn MNIST images into what a Conv2D network reads: float32, shape (N, 28, 28, 1).
 
@@ -160,13 +190,18 @@ def blog_model():
     )
 
 
-def lesson_model():
+def lesson_model(classes: int = 10):
     """The network the course recommends: two small convolutions, 56,714 parameters.
 
     ``Conv2D(16, 3)`` (28 -> 26), pool (13), ``Conv2D(32, 3)`` (11), pool (5), ``Flatten``
     (5 * 5 * 32 = 800), ``Dense(64)`` with ReLU, ``Dense(10)`` with softmax. The second
     convolution looks at combinations of the first one's features (strokes made of edges);
     that, with scaled pixels and a learning-rate schedule, is what lifts the accuracy.
+
+    Parameters
+    ----------
+    classes : int, optional
+        Outputs of the last layer: 10 digits, or 11 for lesson 10's "digit or background".
 
     Examples
     --------
@@ -188,7 +223,7 @@ def lesson_model():
             layers.MaxPooling2D(2, name="pool_2"),
             layers.Flatten(name="flatten"),
             layers.Dense(64, activation="relu", name="dense"),
-            layers.Dense(10, activation="softmax", name="digits"),
+            layers.Dense(classes, activation="softmax", name="digits"),
         ],
         name="lesson",
     )

@@ -1,8 +1,6 @@
 """Lesson 02's exercises: right answers pass, wrong answers of every kind are refused without an
 exception, and the solutions stored in the notebook pass their own checkers."""
 
-import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,9 @@ import pytest
 from cnnteach.data import DataError, load_mnist
 from cnnteach.exercises import check, list_exercises, solution
 from cnnteach.student import strip_solutions
+
+import lesson_exercises
+from lesson_exercises import refused
 
 LESSON = "02"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_shapes_and_scaling.ipynb"
@@ -38,34 +39,11 @@ def first_test_image(mnist):
 
 
 def exercise_cells() -> dict:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    found = {}
-    for cell in cells:
-        source = "".join(cell["source"])
-        match = re.search(r"check\(\"([^\"]+)\"", source)
-        if cell["cell_type"] == "code" and match:
-            assert match.group(1) not in found, f"{match.group(1)} is checked in two cells"
-            found[match.group(1)] = source
-    return found
+    return lesson_exercises.exercise_cells(NOTEBOOK)
 
 
 def run_cell(source: str, namespace: dict) -> list:
-    """Execute a notebook cell with a check() that records its feedback."""
-    feedback = []
-
-    def recording_check(exercise_id, answer):
-        feedback.append(check(exercise_id, answer))
-        return feedback[-1]
-
-    exec(compile(source, str(NOTEBOOK), "exec"), dict(namespace, check=recording_check))
-    return feedback
-
-
-def refused(exercise_id, answer):
-    feedback = check(exercise_id, answer)  # must never raise
-    assert not feedback and feedback.status in ("not yet", "not attempted"), (answer, feedback)
-    return feedback
-
+    return lesson_exercises.run_cell(source, namespace, NOTEBOOK)
 
 # ----------------------------------------------------------------------------- the notebook
 def test_the_notebook_checks_exactly_the_registered_exercises():

@@ -1,9 +1,7 @@
 """Lesson 03's exercises: right answers pass, wrong answers of every kind are refused without an
 exception, and the solutions stored in the notebook pass their own checkers."""
 
-import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,9 @@ import pytest
 from cnnteach.exercises import check, list_exercises, solution
 from cnnteach.student import strip_solutions
 
+import lesson_exercises
+from lesson_exercises import refused
+
 LESSON = "03"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_labels_and_one_hot.ipynb"
 IDS = ["03.categorical-shape", "03.cross-entropy", "03.one-hot", "03.one-hot-seven", "03.softmax"]
@@ -19,34 +20,11 @@ NAMESPACE = {"np": np}  # the exercise cells need nothing else from the lesson
 
 
 def exercise_cells() -> dict:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    found = {}
-    for cell in cells:
-        source = "".join(cell["source"])
-        match = re.search(r"check\(\"([^\"]+)\"", source)
-        if cell["cell_type"] == "code" and match:
-            assert match.group(1) not in found, f"{match.group(1)} is checked in two cells"
-            found[match.group(1)] = source
-    return found
+    return lesson_exercises.exercise_cells(NOTEBOOK)
 
 
 def run_cell(source: str, namespace: dict) -> list:
-    """Execute a notebook cell with a check() that records its feedback."""
-    feedback = []
-
-    def recording_check(exercise_id, answer):
-        feedback.append(check(exercise_id, answer))
-        return feedback[-1]
-
-    exec(compile(source, str(NOTEBOOK), "exec"), dict(namespace, check=recording_check))
-    return feedback
-
-
-def refused(exercise_id, answer):
-    feedback = check(exercise_id, answer)  # must never raise
-    assert not feedback and feedback.status in ("not yet", "not attempted"), (answer, feedback)
-    return feedback
-
+    return lesson_exercises.run_cell(source, namespace, NOTEBOOK)
 
 # ----------------------------------------------------------------------------- the notebook
 def test_the_notebook_checks_exactly_the_registered_exercises():

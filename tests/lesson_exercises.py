@@ -38,3 +38,13 @@ def refused(exercise_id, answer):
     feedback = check(exercise_id, answer)  # must never raise
     assert not feedback and feedback.status in ("not yet", "not attempted"), (answer, feedback)
     return feedback
+
+
+def accepts_right_refuses_wrong(exercise_id, right, wrong):
+    """Every answer in ``right`` is accepted; every one in ``wrong`` is refused, with a message."""
+    for answer in right:
+        assert check(exercise_id, answer), (exercise_id, answer)
+    for answer in wrong:
+        feedback = check(exercise_id, answer)  # must never raise
+        assert not feedback, (exercise_id, answer)
+        assert feedback.message

@@ -5,6 +5,8 @@ import pytest
 
 from cnnteach.exercises import check, list_exercises
 
+from lesson_exercises import accepts_right_refuses_wrong
+
 WRONG_KINDS = ["2432", None, ..., [2432], {"n": 1}, True, float("nan"), object(), lambda: 1]
 
 
@@ -21,12 +23,7 @@ def test_lesson_06_has_its_exercises():
      [(24, 24, 8), (13, 13, 8), (14, 14, 8), (12, 12, 1), (1, 12, 12, 8), (12, 8), 12]),
 ])
 def test_number_and_shape_exercises(exercise_id, right, wrong):
-    for answer in right:
-        assert check(exercise_id, answer), (exercise_id, answer)
-    for answer in wrong + WRONG_KINDS:
-        feedback = check(exercise_id, answer)
-        assert not feedback, (exercise_id, answer)
-        assert feedback.message
+    accepts_right_refuses_wrong(exercise_id, right, wrong + WRONG_KINDS)
 
 
 def test_hints_teach():

@@ -29,7 +29,7 @@ def measure(name: str, data) -> dict:
     recipe = get_recipe(name)
     run = train(recipe, x_train, y_train, validation_split=0.2, seed=0, log=True)
     x = prepare_images(x_test, scale=recipe.scale_pixels)
-    _, accuracy = run.model.evaluate(x, y_test, batch_size=1000, verbose=0)
+    _, accuracy = run.model.evaluate(x, recipe.targets(y_test), batch_size=1000, verbose=0)
     result = {
         "fit_s": round(run.fit_seconds, 2),
         "test_accuracy": round(float(accuracy), 4),

@@ -5,8 +5,8 @@
 * :func:`lesson_model` is the network the course recommends: two small convolutions, still
   under 100k parameters.
 * A :class:`Recipe` bundles everything besides the layers that decides how training goes:
-  pixel scaling, batch size, epochs, optimizer and learning-rate schedule, and
-  ``steps_per_execution``. ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the
+  pixel scaling, batch size, epochs, optimizer and learning-rate schedule,
+  ``steps_per_execution`` and label smoothing. ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the
   course's; :func:`train` runs either one.
 * :func:`save_model` and :func:`load_trained_model` keep the trained lesson model in a
   ``.keras`` file (:func:`default_model_path`) so that later lessons load it instead of
@@ -264,15 +264,24 @@ class Recipe:
         When set (e.g. 0.99), Adam also keeps an exponential moving average of the weights
         and ``fit`` ends by replacing the weights with that average: a smoother network
         than the last step's, for free.
+    label_smoothing : float
+        0 trains on the digits with ``sparse_categorical_crossentropy``. A value such as 0.1
+        spreads that share of every target evenly over the ten digits (the right digit's
+        target becomes 0.91, every other digit's 0.01) and trains with Keras'
+        ``CategoricalCrossentropy(label_smoothing=...)``, which needs one-hot targets:
+        :meth:`targets` makes them. The network is no longer pushed towards probabilities of
+        exactly 1, which stops it from growing ever more confident on the training images.
 
     Examples
     --------
     >>> RECIPES["blog"].batch_size, RECIPES["blog"].scale_pixels
     (10, False)
     >>> RECIPES["lesson"].batch_size, RECIPES["lesson"].epochs
-    (128, 3)
+    (256, 3)
     >>> replace(RECIPES["lesson"], epochs=1).epochs
     1
+    >>> RECIPES["blog"].label_smoothing, RECIPES["lesson"].label_smoothing
+    (0.0, 0.1)
     """
 
     name: str
@@ -286,6 +295,7 @@ class Recipe:
     steps_per_execution: int = 1
     pipeline: str = "arrays"
     ema_momentum: float | None = None
+    label_smoothing: float = 0.0
 
     def learning_rate_schedule(self, total_steps: int):
         """The learning rate: a float, or a Keras schedule (a function of the step number).
@@ -301,7 +311,7 @@ class Recipe:
         0.001
         >>> lr = RECIPES["lesson"].learning_rate_schedule(1000)  # doctest: +SKIP
         >>> [round(float(lr(step)), 4) for step in (0, 200, 1000)]  # doctest: +SKIP
-        [0.001, 0.01, 0.0]
+        [0.002, 0.02, 0.0]
         """
         if self.schedule == "constant":
             return self.learning_rate
@@ -336,8 +346,55 @@ class Recipe:
         ema = {} if self.ema_momentum is None else {"use_ema": True, "ema_momentum": self.ema_momentum}
         return keras.optimizers.Adam(learning_rate=self.learning_rate_schedule(total_steps), **ema)
 
+    def loss(self):
+        """The loss to minimise: sparse cross-entropy, or one-hot cross-entropy with label smoothing.
+
+        Examples
+        --------
+        >>> RECIPES["blog"].loss()
+        'sparse_categorical_crossentropy'
+        >>> RECIPES["lesson"].loss().get_config()["label_smoothing"]  # doctest: +SKIP
+        0.1
+        """
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not self.label_smoothing:
+            return "sparse_categorical_crossentropy"
+        import keras
+
+        return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+
+    def targets(self, labels) -> np.ndarray:
+        """Labels in the form this recipe's loss expects: digits, or one-hot rows with smoothing on.
+
+        Use it to ``evaluate`` a model trained with this recipe.
+
+        Parameters
+        ----------
+        labels : array_like
+            Digits 0-9, shape (N,), or one-hot rows, shape (N, 10).
+
+        Returns
+        -------
+        numpy.ndarray
+            int32 digits (N,) when ``label_smoothing`` is 0, else float32 one-hot rows (N, 10)
+            (the loss does the smoothing).
+
+        Examples
+        --------
+        >>> RECIPES["blog"].targets([7, 2])
+        array([7, 2], dtype=int32)
+        >>> RECIPES["lesson"].targets([7, 2])[:, 6:9]
+        array([[0., 1., 0.],
+               [0., 0., 0.]], dtype=float32)
+        """
+        digits = _integer_labels(labels, len(np.asarray(labels)))
+        if not self.label_smoothing:
+            return digits
+        return np.eye(10, dtype="float32")[digits]
+
     def compile(self, model, total_steps: int):
-        """Compile ``model`` for integer labels with this recipe's optimizer; return it.
+        """Compile ``model`` with this recipe's optimizer and loss; return it.
 
         Examples
         --------
@@ -345,7 +402,7 @@ class Recipe:
         """
         model.compile(
             optimizer=self.optimizer(total_steps),
-            loss="sparse_categorical_crossentropy",
+            loss=self.loss(),
             metrics=["accuracy"],
             steps_per_execution=self.steps_per_execution,
         )
@@ -358,11 +415,12 @@ RECIPES = {
         "blog", blog_model, scale_pixels=False, batch_size=10, epochs=3,
         learning_rate=0.001, schedule="constant", steps_per_execution=1,
     ),
-    # The course's recipe: scaled pixels, big batches, a one-cycle schedule, fewer calls.
+    # The course's recipe: scaled pixels, big batches, fewer calls, a one-cycle schedule,
+    # label smoothing.
     "lesson": Recipe(
-        "lesson", lesson_model, scale_pixels=True, batch_size=128, epochs=3,
-        learning_rate=0.01, schedule="one-cycle", warmup_fraction=0.2, steps_per_execution=20,
-        pipeline="tf.data",
+        "lesson", lesson_model, scale_pixels=True, batch_size=256, epochs=3,
+        learning_rate=0.02, schedule="one-cycle", warmup_fraction=0.2, steps_per_execution=20,
+        pipeline="tf.data", label_smoothing=0.1,
     ),
 }
 
@@ -538,12 +596,12 @@ def train(
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     x = _prepare_for(recipe, x_train)
-    y = _integer_labels(y_train, x.shape[0])
+    y = recipe.targets(_integer_labels(y_train, x.shape[0]))
     if validation_data is None and not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
     if validation_data is not None:
         x_val, y_val = validation_data
-        validation_data = (_prepare_for(recipe, x_val), _integer_labels(y_val, len(x_val)))
+        validation_data = (_prepare_for(recipe, x_val), recipe.targets(_integer_labels(y_val, len(x_val))))
         validation_split = 0.0
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -579,12 +637,17 @@ def make_datasets(x, y, batch_size: int, *, validation_split: float = 0.2, seed:
     every epoch (with ``seed``), batched and prefetched, so feeding ``fit`` costs well under
     a millisecond per step; the validation dataset is batched by at least 500.
 
+    Both datasets run with tf.data's autotuner off: on a 2-core machine its background
+    thread competes with training for a core, and about one epoch in three then took twice
+    as long (``bench/tfdata_autotune.py`` measures it).
+
     Parameters
     ----------
     x : numpy.ndarray
         Prepared images (see :func:`prepare_images`).
     y : array_like
-        Digits 0-9.
+        Digits 0-9 (kept as int32), or one-hot rows of shape (N, 10) (kept as float32), as
+        :meth:`Recipe.targets` returns them.
     batch_size : int
         Images per training step.
     validation_split : float, default 0.2
@@ -603,7 +666,8 @@ def make_datasets(x, y, batch_size: int, *, validation_split: float = 0.2, seed:
     [2, 1]
     """
     x = np.asarray(x)
-    y = _integer_labels(y, x.shape[0])
+    digits = _integer_labels(y, x.shape[0])  # checks the shape and the values
+    y = np.asarray(y, dtype="float32") if np.ndim(y) == 2 else digits
     n_fit = x.shape[0] - int(x.shape[0] * validation_split)
     if n_fit < 1:
         raise ValueError(f"validation_split={validation_split} leaves no image to train on: use a value below 1")
@@ -619,7 +683,9 @@ def _dataset(x, y, batch_size: int, shuffle_seed: int | None = None):
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(2)
+    options = tf.data.Options()
+    options.autotune.enabled = False  # its thread competes with training on small machines
+    return dataset.batch(batch_size).prefetch(2).with_options(options)
 
 
 def _prepare_for(recipe: Recipe, images) -> np.ndarray:

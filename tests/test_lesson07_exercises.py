@@ -7,26 +7,30 @@ from cnnteach.exercises import check, list_exercises
 
 from lesson_exercises import accepts_right_refuses_wrong
 
-WRONG_KINDS = ["750", None, ..., [750], {"n": 1}, True, float("nan"), object(), lambda: 1]
+WRONG_KINDS = ["188", None, ..., [188], {"n": 1}, True, float("nan"), object(), lambda: 1]
 
 
 def test_lesson_07_has_its_exercises():
     assert set(list_exercises("07")) == {
         "07.steps-per-epoch", "07.blog-steps", "07.first-validation-image", "07.scale-function", "07.best-epoch",
+        "07.smoothed-target",
     }
 
 
 @pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("07.steps-per-epoch", [375, 375.0, np.int64(375)], [469, 468.75, 4800, 1125, 374, 0]),
+    ("07.steps-per-epoch", [188, 188.0, np.int64(188)], [187, 187.5, 235, 234.375, 4800, 375, 564, 189, 0]),
     ("07.blog-steps", [14400, np.float32(14400)], [4800, 18000, 144000, 14401]),
     ("07.first-validation-image", [48000], [0, 12000, 48001, 47999, 59999]),
+    ("07.smoothed-target", [0.82, np.float32(0.82), 1 - 0.2 + 0.2 / 10], [0.8, 0.02, 0.91, 0.9, 1, 1.5, -0.1]),
 ])
 def test_number_exercises(exercise_id, right, wrong):
     accepts_right_refuses_wrong(exercise_id, right, wrong + WRONG_KINDS)
 
 
 def test_hints_teach():
-    assert "validation_split" in check("07.steps-per-epoch", 469).message
+    assert "validation_split" in check("07.steps-per-epoch", 235).message
+    assert "round up" in check("07.steps-per-epoch", 187.5).message
+    assert "right one included" in check("07.smoothed-target", 0.8).message
     assert "three" in check("07.blog-steps", 4800).message
     assert "last" in check("07.first-validation-image", 0).message
 

@@ -125,6 +125,35 @@ def test_bad_labels_and_options(tiny_data):
         replace(RECIPES["lesson"], schedule="step").optimizer(10)
 
 
+def test_label_smoothing_trains_on_one_hot_targets(tiny_data):
+    blog, lesson = RECIPES["blog"], RECIPES["lesson"]
+    assert blog.loss() == "sparse_categorical_crossentropy" and blog.targets([3, 1]).tolist() == [3, 1]
+    assert lesson.label_smoothing == 0.1 and lesson.loss().get_config()["label_smoothing"] == 0.1
+    targets = lesson.targets(np.array([3, 1], dtype=np.uint8))
+    assert targets.dtype == np.float32 and targets.shape == (2, 10) and targets.argmax(axis=1).tolist() == [3, 1]
+    np.testing.assert_array_equal(lesson.targets(targets), targets)  # one-hot in, one-hot out
+    with pytest.raises(ValueError, match="label_smoothing"):
+        replace(lesson, label_smoothing=1.0).loss()
+    # Smoothing changes the loss, not the shape of training: same keys, finite values.
+    x, y = tiny_data
+    run = train(replace(lesson, batch_size=40), x, y, epochs=1, validation_split=0.5, log=False)
+    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    # The smoothed loss cannot go below the entropy of the smoothed target (0.50 for 0.1 over 10 digits).
+    smoothed = np.full(10, 0.01)
+    smoothed[0] = 0.91
+    assert run.history["loss"][0] > -(smoothed * np.log(smoothed)).sum() > 0.5
+
+
+def test_datasets_keep_one_hot_targets_and_run_without_autotune():
+    x = prepare_images(np.zeros((10, 28, 28), np.uint8))
+    train_data, validation_data = make_datasets(x, RECIPES["lesson"].targets(np.arange(10)), 4)
+    _, yb = next(iter(train_data))
+    assert yb.shape == (4, 10) and yb.dtype.name == "float32"
+    assert train_data.options().autotune.enabled is False and validation_data.options().autotune.enabled is False
+    with pytest.raises(ValueError, match="labels must be"):
+        make_datasets(x, np.zeros((10, 3)), 4)
+
+
 def test_one_hot_labels_are_accepted(tiny_data):
     x, y = tiny_data
     one_hot = np.eye(10, dtype="float32")[y]
@@ -153,7 +182,8 @@ def test_save_and_load_round_trip(tiny_data, tmp_path, capsys):
         np.testing.assert_array_equal(a, b)
     xs = prepare_images(x[:5])
     np.testing.assert_allclose(run.model.predict(xs, verbose=0), loaded.predict(xs, verbose=0), rtol=1e-6)
-    assert loaded.evaluate(xs, y[:5], verbose=0)[1] >= 0  # compiled: evaluate works
+    assert loaded.evaluate(xs, RECIPES["lesson"].targets(y[:5]), verbose=0)[1] >= 0  # compiled: evaluate works
+    assert loaded.loss.get_config()["label_smoothing"] == 0.1  # a built-in Keras loss: loads without cnnteach
 
 
 def test_save_needs_a_keras_suffix(tmp_path):

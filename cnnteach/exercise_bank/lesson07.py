@@ -7,20 +7,25 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 @exercise(
     "07.steps-per-epoch",
-    "How many steps is one epoch of 48,000 training images with 128 images per step?",
-    explanation="48,000 / 128 = 375 exactly; in general ceil(images / batch size), the last step taking what is left.",
+    "How many steps is one epoch of 48,000 training images with 256 images per step?",
+    explanation="48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
+    "188 in all; in general ceil(images / batch size).",
 )
 def _(answer):
     value = expect_number(answer)
-    if value == 375:
+    if value == 188:
         return None
-    if value in (468.75, 469, 468):
+    if value in (187.5, 187):
+        return "The 128 images left over after 187 full steps still get a step of their own: round up."
+    if value in (234.375, 234, 235):
         return "With validation_split=0.2 only 48,000 of the 60,000 images are trained on."
     if value == 4800:
-        return "That is the 2019 recipe's batch of 10; the course uses 128 images per step."
-    if value == 1125:
+        return "That is the 2019 recipe's batch of 10; the course uses 256 images per step."
+    if value == 375:
+        return "That is 128 images per step; the course's recipe takes 256."
+    if value == 564:
         return "That is three epochs; the question asks for one."
-    return "Divide the number of training images by the images per step (and round up)."
+    return "Divide the number of training images by the images per step, and round up."
 
 
 @exercise(
@@ -105,3 +110,24 @@ def _(best_epoch):
             return "Use the validation accuracy (val_accuracy), not the training accuracy."
         return f"For val_accuracy {history['val_accuracy']} the best epoch is {expected}, you returned {got:g}."
     return None
+
+
+@exercise(
+    "07.smoothed-target",
+    "With label_smoothing=0.2 and ten digits, what target does the loss give the right digit?",
+    explanation="The one-hot 1 keeps 1 - 0.2 = 0.8, and every digit, the right one included, gets 0.2 / 10 = 0.02: "
+    "0.8 + 0.02 = 0.82 (each wrong digit gets 0.02).",
+)
+def _(answer):
+    value = expect_number(answer)
+    if abs(value - 0.82) < 1e-6:
+        return None
+    if abs(value - 0.8) < 1e-6:
+        return "The 0.2 is spread over all ten digits, the right one included: add its share, 0.2 / 10, back."
+    if abs(value - 0.02) < 1e-6:
+        return "0.02 is what each wrong digit gets; the right digit keeps most of its 1."
+    if abs(value - 0.91) < 1e-6:
+        return "0.91 is the target for label_smoothing=0.1; redo it with 0.2."
+    if value > 1 or value < 0:
+        return "A target is a probability, between 0 and 1."
+    return "Take the one-hot 1, multiply by (1 - 0.2), then add 0.2 / 10."

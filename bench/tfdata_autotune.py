@@ -4,8 +4,8 @@ The course's recipe feeds ``fit`` from a ``tf.data`` pipeline (``cnnteach.models
 with the autotuner switched off. This script trains the lesson network on the same 48,000
 MNIST images with the pipeline as the course builds it and with the autotuner switched back
 on, alternating one epoch of each so that both see the same machine load. On a 2-core CPU
-some epochs with the autotuner on take about twice as long: its background thread competes
-with training for a core. The machine is noisy, so what counts is the ratio and the count
+some epochs with the autotuner on took twice as long, in some runs and not in others: its
+background thread can compete with training for a core. The machine is noisy, so what counts is the ratio and the count
 of slow epochs measured in one run. The last line is JSON::
 
     {"off": {"median_s": ..., "slow_epochs": ...}, "on": {...}, "ratio_on_over_off": ...}

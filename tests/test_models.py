@@ -12,7 +12,7 @@ import pytest
 
 from cnnteach import models
 from cnnteach.models import (RECIPES, ModelFileError, blog_model, default_model_path, get_recipe, lesson_model,
-                             load_trained_model, make_datasets, prepare_images, save_model, train)
+                             load_trained_model, make_datasets, prepare_images, save_model, step_clock, train)
 
 keras = pytest.importorskip("keras")
 
@@ -86,6 +86,43 @@ def test_same_seed_same_weights(tiny_data):
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
 
 
+class _CountValidationSteps(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.sizes.append(batch)
+
+
+@pytest.mark.parametrize("name, steps", [("blog", 4), ("lesson", 1)])
+def test_validation_steps_as_each_recipe_says(name, steps, tiny_data):
+    # The 2019 call fit(batch_size=10, validation_split=0.2) validated ten images at a time,
+    # as Keras does when not told otherwise; the lesson recipe validates 500 at a time.
+    x, y = tiny_data
+    recipe = replace(get_recipe(name), batch_size=16) if name == "lesson" else get_recipe(name)
+    counter = _CountValidationSteps()
+    train(recipe, x, y, epochs=1, validation_split=0.5, log=False, callbacks=[counter])
+    assert len(counter.sizes) == steps  # 40 held-out images
+    assert (RECIPES["blog"].validation_images_per_step, RECIPES["lesson"].validation_images_per_step) == (10, 500)
+    assert replace(RECIPES["blog"], validation_batch_size=40).validation_images_per_step == 40
+
+
+def test_step_clock_times_steps_not_start_up(tiny_data):
+    x, y = tiny_data
+    clock = step_clock()
+    assert np.isnan(clock.seconds_per_step)  # nothing timed yet
+    # 80 images, 16 per step: 5 steps per epoch in calls of 2, 2 and 1 step; the first call of
+    # each epoch is left out, so 2 intervals per epoch are timed.
+    recipe = replace(RECIPES["lesson"], batch_size=16, steps_per_execution=2)
+    run = train(recipe, x, y, epochs=2, validation_split=0, log=False, callbacks=[clock])
+    assert len(clock.intervals) == 4 and all(t > 0 for t in clock.intervals)
+    assert 0 < clock.seconds_per_step * 5 < run.epoch_seconds[0]  # the first epoch also traced the step
+    assert models._steps_covered(1, 3, steps_per_epoch=5) == 2
+    assert models._steps_covered(3, 5, steps_per_epoch=5) == 1  # Keras numbers the short last call as full
+    assert models._steps_covered(3, 5, steps_per_epoch=None) == 2
+
+
 def test_make_datasets_splits_like_keras():
     x = prepare_images(np.arange(10, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8))
     train_data, validation_data = make_datasets(x, np.arange(10), 4, validation_split=0.2)
@@ -93,6 +130,8 @@ def test_make_datasets_splits_like_keras():
     held = [int(v) for _, yb in validation_data for v in yb.numpy()]
     assert seen == list(range(8)) and held == [8, 9]
     assert make_datasets(x, np.arange(10), 4, validation_split=0)[1] is None
+    _, validation_data = make_datasets(x, np.arange(10), 4, validation_split=0.5, validation_batch_size=2)
+    assert [len(yb) for _, yb in validation_data] == [2, 2, 1]
 
 
 def test_prepare_images():
@@ -119,6 +158,8 @@ def test_bad_labels_and_options(tiny_data):
         train("lesson", x, y + 10, log=False)
     with pytest.raises(ValueError, match="epochs"):
         train("lesson", x, y, epochs=0, log=False)
+    with pytest.raises(ValueError, match="validation_batch_size must be at least 1, got 0"):
+        train(replace(RECIPES["lesson"], validation_batch_size=0), x, y, log=False)
     with pytest.raises(ValueError, match="no recipe called 'fast'"):
         get_recipe("fast")
     with pytest.raises(ValueError, match="schedule"):

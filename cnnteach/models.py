@@ -494,15 +494,19 @@ def epoch_log(digits: int = 3):
     return EpochLog()
 
 
-def _steps_covered(previous_end: int, batch: int, steps_per_epoch: int | None) -> int:
-    """Gradient steps between two of Keras' batch-end reports.
+def _last_step(batch: int, steps_per_epoch: int | None) -> int:
+    """The step a batch-end report of Keras stands for.
 
     With ``steps_per_execution`` above 1, Keras reports only the last step of each call into
     TensorFlow, and numbers the last, shorter call of an epoch as if it were full; the
     epoch's length puts that right.
     """
-    end = batch if steps_per_epoch is None else min(batch, steps_per_epoch - 1)
-    return end - previous_end
+    return batch if steps_per_epoch is None else min(batch, steps_per_epoch - 1)
+
+
+def _steps_covered(previous_end: int, batch: int, steps_per_epoch: int | None) -> int:
+    """Gradient steps between two of Keras' batch-end reports."""
+    return _last_step(batch, steps_per_epoch) - previous_end
 
 
 def step_clock():
@@ -542,8 +546,7 @@ def step_clock():
                 steps = _steps_covered(self._last[0], batch, steps_per_epoch)
                 if steps > 0:
                     self.intervals.append((now - self._last[1]) / steps)
-            end = batch if steps_per_epoch is None else min(batch, steps_per_epoch - 1)
-            self._last = (end, now)
+            self._last = (_last_step(batch, steps_per_epoch), now)
 
         @property
         def seconds_per_step(self) -> float:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnteach._checks import is_pair, padding_mode, pair, whole
+
 __all__ = [
     "OutputSizeExplanation",
     "conv2d_params",
@@ -28,48 +30,6 @@ __all__ = [
     "pool_output_size",
     "same_padding",
 ]
-
-
-# ----------------------------------------------------------------------------- checks
-def _whole(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise ValueError if it is not a whole number >= minimum."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        what = f"the {type(value).__name__} {value!r}"
-        raise ValueError(
-            f"{name} must be a whole number (an int such as {max(minimum, 1)} or 3), got {what}; "
-            "write it without a decimal point or quotes."
-        )
-    if value < minimum:
-        need = "positive" if minimum == 1 else f"at least {minimum}"
-        raise ValueError(f"{name} must be {need}, got {int(value)}; use a value of {minimum} or more.")
-    return int(value)
-
-
-def _is_pair(value) -> bool:
-    return isinstance(value, (tuple, list, np.ndarray)) and not isinstance(value, str)
-
-
-def _pair(value, name: str, *, minimum: int = 1) -> tuple[int, int]:
-    """Return ``value`` as two whole numbers (an int counts for both axes)."""
-    if _is_pair(value):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be one number or a pair (rows, columns), got {len(value)} values.")
-        return (_whole(value[0], name, minimum=minimum), _whole(value[1], name, minimum=minimum))
-    number = _whole(value, name, minimum=minimum)
-    return (number, number)
-
-
-def _padding_mode(padding, *, allow_int: bool = True):
-    """Return "valid", "same" or a non-negative int."""
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode in ("valid", "same"):
-            return mode
-        raise ValueError(f"padding must be 'valid' or 'same' (or a number of zeros), got {padding!r}; pick one of those.")
-    if allow_int and isinstance(padding, (int, np.integer)) and not isinstance(padding, (bool, np.bool_)):
-        return _whole(padding, "padding", minimum=0)
-    allowed = "'valid', 'same' or a whole number of zeros such as 1" if allow_int else "'valid' or 'same'"
-    raise ValueError(f"padding must be {allowed}, got the {type(padding).__name__} {padding!r}.")
 
 
 def same_padding(input_size, kernel_size, stride=1) -> tuple[int, int]:
@@ -97,9 +57,9 @@ def same_padding(input_size, kernel_size, stride=1) -> tuple[int, int]:
     >>> same_padding(28, 4)
     (1, 2)
     """
-    i = _whole(input_size, "input_size")
-    k = _whole(kernel_size, "kernel_size")
-    s = _whole(stride, "stride")
+    i = whole(input_size, "input_size")
+    k = whole(kernel_size, "kernel_size")
+    s = whole(stride, "stride")
     total = max((-(-i // s) - 1) * s + k - i, 0)
     return (total // 2, total - total // 2)
 
@@ -156,9 +116,9 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0):
     >>> conv_output_size((28, 20), (3, 5), stride=(1, 2))
     (26, 8)
     """
-    mode = _padding_mode(padding)
-    pairs = any(_is_pair(v) for v in (input_size, kernel_size, stride))
-    i, k, s = _pair(input_size, "input_size"), _pair(kernel_size, "kernel_size"), _pair(stride, "stride")
+    mode = padding_mode(padding)
+    pairs = any(is_pair(v) for v in (input_size, kernel_size, stride))
+    i, k, s = pair(input_size, "input_size"), pair(kernel_size, "kernel_size"), pair(stride, "stride")
     out = tuple(_conv_axis(i[a], k[a], s[a], mode, "kernel_size") for a in range(2))
     return out if pairs else out[0]
 
@@ -197,10 +157,10 @@ def pool_output_size(input_size, pool_size, stride=None, padding="valid"):
     >>> pool_output_size(26, 3, stride=1)
     24
     """
-    mode = _padding_mode(padding, allow_int=False)
-    pairs = any(_is_pair(v) for v in (input_size, pool_size, stride))
-    i, k = _pair(input_size, "input_size"), _pair(pool_size, "pool_size")
-    s = k if stride is None else _pair(stride, "stride")
+    mode = padding_mode(padding, allow_int=False)
+    pairs = any(is_pair(v) for v in (input_size, pool_size, stride))
+    i, k = pair(input_size, "input_size"), pair(pool_size, "pool_size")
+    s = k if stride is None else pair(stride, "stride")
     out = tuple(_conv_axis(i[a], k[a], s[a], mode, "pool_size") for a in range(2))
     return out if pairs else out[0]
 
@@ -234,9 +194,9 @@ def conv2d_params(kernel_size, in_channels, filters, use_bias=True) -> int:
     >>> conv2d_params((3, 3), 3, 8, use_bias=False)
     216
     """
-    kh, kw = _pair(kernel_size, "kernel_size")
-    c = _whole(in_channels, "in_channels")
-    f = _whole(filters, "filters")
+    kh, kw = pair(kernel_size, "kernel_size")
+    c = whole(in_channels, "in_channels")
+    f = whole(filters, "filters")
     if not isinstance(use_bias, (bool, np.bool_)):
         raise ValueError(f"use_bias must be True or False, got {use_bias!r}.")
     return kh * kw * c * f + (f if use_bias else 0)
@@ -252,8 +212,8 @@ def dense_params(in_features, units, use_bias=True) -> int:
     >>> dense_params(100, 10)
     1010
     """
-    n = _whole(in_features, "in_features")
-    u = _whole(units, "units")
+    n = whole(in_features, "in_features")
+    u = whole(units, "units")
     if not isinstance(use_bias, (bool, np.bool_)):
         raise ValueError(f"use_bias must be True or False, got {use_bias!r}.")
     return n * u + (u if use_bias else 0)
@@ -319,13 +279,13 @@ class OutputSizeExplanation:
 
 
 def _explain(layer, input_size, kernel_size, stride, padding) -> OutputSizeExplanation:
-    if any(_is_pair(v) for v in (input_size, kernel_size, stride)):
+    if any(is_pair(v) for v in (input_size, kernel_size, stride)):
         raise ValueError("explain one axis at a time: give single numbers, not (rows, columns) pairs.")
     allow_int = layer == "conv"
-    mode = _padding_mode(padding, allow_int=allow_int)
+    mode = padding_mode(padding, allow_int=allow_int)
     name = "kernel_size" if layer == "conv" else "pool_size"
-    i, k = _whole(input_size, "input_size"), _whole(kernel_size, name)
-    s = k if stride is None else _whole(stride, "stride")
+    i, k = whole(input_size, "input_size"), whole(kernel_size, name)
+    s = k if stride is None else whole(stride, "stride")
     o = _conv_axis(i, k, s, mode, name)
     if mode == "same":
         before, after = same_padding(i, k, s)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnteach._checks import as_image, class_index, panel_axes, unit_pixels
+
 from cnnteach.models import quiet_retracing
 
 __all__ = [
@@ -41,27 +43,8 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- inputs
-def _digit(image, name: str = "image") -> np.ndarray:
-    """One digit as a float32 (28, 28) array in [0, 1] (uint8 0-255 is scaled)."""
-    array = np.asarray(image)
-    if array.dtype == object or array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be an array of numbers, got dtype {array.dtype}: pass x_test[0]")
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be one greyscale image (H, W) or (H, W, 1), got shape {array.shape}: pass x_test[0], not x_test")
-    if array.dtype == np.uint8:
-        return array.astype(np.float32) / 255.0
-    array = array.astype(np.float32)
-    if array.size and (float(array.max()) > 1.0 or float(array.min()) < 0.0):
-        raise ValueError(f"a float {name} must hold pixels in [0, 1]: divide by 255 first, or pass the uint8 image")
-    return array
-
-
-def _class_index(label, n_classes: int) -> int:
-    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) < n_classes:
-        raise ValueError(f"label must be a class number from 0 to {n_classes - 1}, got {label!r}")
-    return int(label)
+def _unit_digit(image) -> np.ndarray:
+    return unit_pixels(as_image(image, "image"), "image")
 
 
 def _layers_of(model, kinds: tuple[str, ...]):
@@ -133,7 +116,7 @@ def plot_filters(kernels, *, fig=None, ncols: int = 8, channel: int = 0, values:
     if not 0 <= int(channel) < weights.shape[2]:
         raise ValueError(f"channel must be from 0 to {weights.shape[2] - 1}, got {channel}")
     n = weights.shape[-1]
-    axes = _grid(fig, n, ncols, (1.1, 1.2))
+    axes = panel_axes(None, n, ncols, (1.1, 1.2), fig)
     limit = float(np.abs(weights).max()) or 1.0
     for k, ax in enumerate(axes):
         kernel = weights[:, :, channel, k]
@@ -145,27 +128,6 @@ def plot_filters(kernels, *, fig=None, ncols: int = 8, channel: int = 0, values:
         ax.set_xticks([])
         ax.set_yticks([])
     return axes
-
-
-def _grid(fig, n: int, ncols: int, panel: tuple[float, float]) -> np.ndarray:
-    import math
-
-    from matplotlib.figure import FigureBase
-
-    if n < 1:
-        raise ValueError("there is nothing to draw: pass at least one filter or map")
-    ncols = max(1, min(int(ncols), n))
-    nrows = math.ceil(n / ncols)
-    if fig is None:
-        import matplotlib.pyplot as plt  # only to make a figure Jupyter will display
-
-        fig = plt.figure(figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained")
-    elif not isinstance(fig, FigureBase):
-        raise ValueError(f"fig must be a matplotlib Figure or None, not a {type(fig).__name__}: pass fig=None for a new figure")
-    axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for spare in axes[n:]:
-        spare.set_axis_off()
-    return axes[:n]
 
 
 # ----------------------------------------------------------------------------- feature maps
@@ -197,7 +159,7 @@ def feature_maps(model, image) -> dict:
         raise ValueError("the model has no convolution or pooling layer: pass a convolutional network such as load_trained_model()")
     probe = keras.Model(model.inputs, [layer.output for layer in picked])
     with quiet_retracing():
-        outputs = probe.predict(_digit(image)[np.newaxis, :, :, np.newaxis], verbose=0)
+        outputs = probe.predict(_unit_digit(image)[np.newaxis, :, :, np.newaxis], verbose=0)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
     return {layer.name: np.asarray(out)[0] for layer, out in zip(picked, outputs)}
@@ -245,7 +207,7 @@ def plot_feature_maps(maps, *, fig=None, n_maps: int = 8):
     if not arrays:
         raise ValueError("maps is empty: pass feature_maps(model, image)")
     columns = max(1, min(int(n_maps), max(a.shape[-1] for a in arrays.values())))
-    flat = _grid(fig, len(arrays) * columns, columns, (1.2, 1.25))
+    flat = panel_axes(None, len(arrays) * columns, columns, (1.2, 1.25), fig)
     grid = np.empty((len(arrays), columns), dtype=object)
     for row, (name, array) in enumerate(arrays.items()):
         top = float(array.max()) if array.size and array.max() > 0 else 1.0
@@ -304,7 +266,7 @@ def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: i
     >>> bool(heat[:10].min() > 0), float(heat[20:].max())
     (True, 0.0)
     """
-    picture = _digit(image)
+    picture = _unit_digit(image)
     patch, stride = int(patch), int(stride)
     height, width = picture.shape
     if not 1 <= patch <= min(height, width) or stride < 1:
@@ -317,7 +279,7 @@ def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: i
         batch[k, r:r + patch, c:c + patch] = fill
     with quiet_retracing():
         probs = np.asarray(model.predict(batch[..., np.newaxis], batch_size=len(batch), verbose=0))
-    label = int(np.argmax(probs[0])) if label is None else _class_index(label, probs.shape[1])
+    label = int(np.argmax(probs[0])) if label is None else class_index(label, probs.shape[1])
     drops = probs[0, label] - probs[1:, label]
     total = np.zeros_like(picture, dtype=np.float64)
     count = np.zeros_like(picture, dtype=np.float64)
@@ -364,13 +326,13 @@ def gradient_saliency(model, image, label=None):
         )
     import tensorflow as tf
 
-    x = tf.constant(_digit(image)[np.newaxis, :, :, np.newaxis])
+    x = tf.constant(_unit_digit(image)[np.newaxis, :, :, np.newaxis])
     with tf.GradientTape() as tape:
         tape.watch(x)
         probs = model(x, training=False)
         if label is None:
             label = int(tf.argmax(probs[0]))
-        label = _class_index(label, int(probs.shape[-1]))
+        label = class_index(label, int(probs.shape[-1]))
         log_p = tf.math.log(probs[0, label] + 1e-12)
     grad = tape.gradient(log_p, x)
     return np.abs(grad.numpy()[0, :, :, 0]), label
@@ -408,7 +370,7 @@ def plot_heatmap(image, heat, ax=None, *, title=None, cmap="magma", alpha=0.6, s
     """
     from matplotlib.axes import Axes
 
-    picture = _digit(image)
+    picture = _unit_digit(image)
     heat = np.asarray(heat, dtype=np.float64)
     if heat.shape != picture.shape:
         raise ValueError(f"heat must have the image's shape {picture.shape}, got {heat.shape}")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnteach.arithmetic import _pair, _padding_mode, same_padding
+from cnnteach._checks import nhwc_images, padding_mode, pair
+from cnnteach.arithmetic import same_padding
 
 __all__ = [
     "avg_pool2d",
@@ -24,22 +25,6 @@ __all__ = [
     "pad_images",
     "relu",
 ]
-
-
-# ----------------------------------------------------------------------------- checks
-def _images(images, name: str = "images") -> np.ndarray:
-    array = np.asarray(images)
-    if array.dtype == object or array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}; pass a numeric numpy array.")
-    if array.ndim != 4:
-        fix = {
-            2: "one grey image: use image[np.newaxis, :, :, np.newaxis]",
-            3: "add the missing axis: images[..., np.newaxis] for a channel, or images[np.newaxis] for a batch",
-        }.get(array.ndim, "reshape it to (images, rows, columns, channels)")
-        raise ValueError(f"{name} must be 4-D (images, rows, columns, channels), got shape {array.shape}; {fix}.")
-    if 0 in array.shape:
-        raise ValueError(f"{name} has an empty axis (shape {array.shape}); pass at least one pixel and one image.")
-    return array
 
 
 def _float_dtype(*arrays) -> np.dtype:
@@ -69,7 +54,7 @@ def pad_images(images, pads, value=0.0) -> np.ndarray:
            [1., 1., 0.],
            [1., 1., 0.]])
     """
-    array = _images(images)
+    array = nhwc_images(images)
     (top, bottom), (left, right) = pads
     if not (top or bottom or left or right):
         return array
@@ -82,7 +67,7 @@ def pad_images(images, pads, value=0.0) -> np.ndarray:
 
 
 def _conv_inputs(images, kernels, bias, stride, padding):
-    x = _images(images)
+    x = nhwc_images(images)
     k = np.asarray(kernels)
     if k.dtype == object or k.dtype.kind not in "biuf":
         raise ValueError(f"kernels must hold numbers, got dtype {k.dtype}; pass a numeric numpy array.")
@@ -98,8 +83,8 @@ def _conv_inputs(images, kernels, bias, stride, padding):
         )
     if 0 in k.shape:
         raise ValueError(f"kernels has an empty axis (shape {k.shape}); every axis needs at least one element.")
-    s = _pair(stride, "stride")
-    mode = _padding_mode(padding)
+    s = pair(stride, "stride")
+    mode = padding_mode(padding)
     pads = _pads(x.shape[1:3], k.shape[:2], s, mode)
     for axis, what in ((0, "rows"), (1, "columns")):
         padded = x.shape[1 + axis] + sum(pads[axis])
@@ -199,10 +184,10 @@ def conv2d_loop(images, kernels, bias=None, stride=1, padding="valid") -> np.nda
 
 # ----------------------------------------------------------------------------- pooling
 def _pool_windows(images, pool_size, stride, padding, fill):
-    x = _images(images)
-    k = _pair(pool_size, "pool_size")
-    s = k if stride is None else _pair(stride, "stride")
-    mode = _padding_mode(padding, allow_int=False)
+    x = nhwc_images(images)
+    k = pair(pool_size, "pool_size")
+    s = k if stride is None else pair(stride, "stride")
+    mode = padding_mode(padding, allow_int=False)
     pads = _pads(x.shape[1:3], k, s, mode)
     for axis, what in ((0, "rows"), (1, "columns")):
         if k[axis] > x.shape[1 + axis] + sum(pads[axis]):
@@ -265,7 +250,7 @@ def avg_pool2d(images, pool_size=2, stride=None, padding="valid") -> np.ndarray:
     sums = windows.sum(axis=(4, 5))
     if not any(sum(p) for p in pads):
         return sums / np.asarray(windows.shape[4] * windows.shape[5], dtype=dtype)
-    x = _images(images)
+    x = nhwc_images(images)
     ones = np.ones((1, x.shape[1], x.shape[2], 1), dtype=dtype)
     counts, _, _ = _pool_windows(ones, pool_size, stride, padding, fill=0.0)
     return sums / counts.sum(axis=(4, 5))

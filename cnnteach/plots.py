@@ -20,13 +20,20 @@ number.
 
 from __future__ import annotations
 
-import math
 from numbers import Integral
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.figure import FigureBase
+
+from cnnteach._checks import (
+    as_image,
+    as_images,
+    as_labels,
+    numeric_array,
+    panel_axes,
+    single_axes,
+)
 
 __all__ = [
     "plot_channels",
@@ -46,67 +53,6 @@ _BAR = "#4c72b0"
 
 
 # ----------------------------------------------------------------------------- input checks
-def _numeric_array(values, what: str) -> np.ndarray:
-    """``values`` as a numeric numpy array (tensors and lists accepted), or a clear ValueError."""
-    if isinstance(values, (str, bytes, dict, set)) or values is None:
-        raise ValueError(f"{what} must be an array of numbers, not a {type(values).__name__}: pass a numpy array")
-    try:
-        array = np.asarray(values)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{what} must be an array of numbers, but numpy cannot read it ({exc})") from None
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must hold numbers, but its dtype is {array.dtype}: pass a numeric numpy array")
-    if array.size == 0:
-        raise ValueError(f"{what} is empty: pass at least one value")
-    return array
-
-
-def _as_image(image, *, allow_rgb: bool = False, what: str = "image") -> np.ndarray:
-    """One image as (H, W) or, when allowed, (H, W, 3); a trailing channel of 1 is dropped."""
-    array = _numeric_array(image, what)
-    if array.ndim == 4 and array.shape[0] == 1:
-        array = array[0]
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim == 2 or (allow_rgb and array.ndim == 3 and array.shape[-1] == 3):
-        return array
-    wanted = "(H, W), (H, W, 1) or (H, W, 3)" if allow_rgb else "(H, W) or (H, W, 1)"
-    hint = " (a batch of images? pick one, e.g. images[0])" if array.ndim >= 3 else ""
-    raise ValueError(f"{what} must have shape {wanted}, but it has shape {array.shape}{hint}")
-
-
-def _as_images(images, what: str = "images") -> np.ndarray:
-    """A stack of images as (N, H, W) or (N, H, W, 3); one (H, W) image becomes a stack of one."""
-    array = _numeric_array(images, what)
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim == 4 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim == 3 or (array.ndim == 4 and array.shape[-1] == 3):
-        return array
-    raise ValueError(
-        f"{what} must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), but it has shape {array.shape}"
-    )
-
-
-def _as_labels(labels, what: str = "labels") -> np.ndarray:
-    """Integer class labels as a 1-D int array, or a ValueError that says how to get them."""
-    array = _numeric_array(labels, what)
-    if array.ndim == 0:
-        array = array[None]
-    if array.ndim != 1:
-        raise ValueError(
-            f"{what} must be a 1-D array of class numbers, but it has shape {array.shape}: "
-            f"for one-hot rows pass np.argmax({what}, axis=-1)"
-        )
-    if array.dtype.kind == "f":
-        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-            raise ValueError(f"{what} must be whole class numbers such as 0 to 9, but some are not whole numbers")
-    if np.any(array < 0):
-        raise ValueError(f"{what} must be class numbers from 0 up, but the smallest is {array.min()}")
-    return array.astype(np.int64)
-
-
 def _value_range(array: np.ndarray, vmin=None, vmax=None) -> tuple[float, float]:
     """The colour scale: 0-255 for integer pixels, 0-1 for pixels already in [0, 1], else the data range."""
     if vmin is not None and vmax is not None:
@@ -123,56 +69,6 @@ def _value_range(array: np.ndarray, vmin=None, vmax=None) -> tuple[float, float]
 
 
 # ----------------------------------------------------------------------------- axes handling
-def _single_axes(ax, figsize) -> Axes:
-    """``ax`` itself, or a new figure's only Axes when ``ax`` is None."""
-    if ax is None:
-        import matplotlib.pyplot as plt  # only to make a figure Jupyter will display
-
-        return plt.figure(figsize=figsize, layout="constrained").add_subplot()
-    if not isinstance(ax, Axes):
-        raise ValueError(f"ax must be a matplotlib Axes or None, not a {type(ax).__name__}: pass ax=None for a new figure")
-    return ax
-
-
-def _panel_axes(ax, n: int, ncols: int, panel_size: tuple[float, float], fig=None) -> np.ndarray:
-    """``n`` Axes for a grid of panels: from a new figure, a Figure/SubFigure, or an array of Axes."""
-    if fig is not None:
-        if ax is not None:
-            raise ValueError("pass either ax or fig, not both: fig=... fills a figure, ax=... draws into given Axes")
-        if not isinstance(fig, FigureBase):
-            raise ValueError(f"fig must be a matplotlib Figure or None, not a {type(fig).__name__}: pass fig=None for a new figure")
-        ax = fig
-    if isinstance(ncols, bool) or not isinstance(ncols, Integral) or ncols < 1:
-        raise ValueError(f"ncols must be a whole number of at least 1, not {ncols!r}")
-    ncols = min(int(ncols), n)
-    nrows = math.ceil(n / ncols)
-    if ax is None or isinstance(ax, FigureBase):
-        if ax is None:
-            import matplotlib.pyplot as plt  # only to make a figure Jupyter will display
-
-            ax = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
-        grid = np.asarray(ax.subplots(nrows, ncols, squeeze=False)).ravel()
-    elif isinstance(ax, Axes):
-        if n != 1:
-            raise ValueError(f"one Axes cannot hold {n} panels: pass a Figure, an array of {n} Axes, or ax=None")
-        grid = np.array([ax], dtype=object)
-    else:
-        try:
-            grid = np.asarray(ax, dtype=object).ravel()
-        except Exception:
-            grid = np.array([], dtype=object)
-        if grid.size == 0 or not all(isinstance(a, Axes) for a in grid):
-            raise ValueError(
-                f"ax must be None, a Figure or an array of Axes, not a {type(ax).__name__}: "
-                f"pass ax=None for a new figure"
-            )
-        if grid.size < n:
-            raise ValueError(f"{n} panels need {n} Axes but ax holds {grid.size}: pass more Axes, a Figure, or ax=None")
-    for spare in grid[n:]:
-        spare.set_axis_off()
-    return grid[:n]
-
-
 def _hide_ticks(ax: Axes) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -233,16 +129,16 @@ def plot_digits(images, labels=None, *, predictions=None, ncols=10, ax=None, fig
     >>> [a.get_title() for a in axes]
     ['5', '0', '4']
     """
-    stack = _as_images(images)
+    stack = as_images(images)
     n = len(stack)
     extras = {}
     for name, values in (("labels", labels), ("predictions", predictions)):
         if values is not None:
-            values = _as_labels(values, name)
+            values = as_labels(values, name)
             if len(values) != n:
                 raise ValueError(f"there are {n} images but {len(values)} {name}: pass one per image")
             extras[name] = values
-    axes = _panel_axes(ax, n, ncols, (1.1, 1.35 if extras else 1.1), fig)
+    axes = panel_axes(ax, n, ncols, (1.1, 1.35 if extras else 1.1), fig)
     vmin, vmax = _value_range(stack)
     for i, panel in enumerate(axes):
         panel.imshow(stack[i], cmap=cmap, vmin=vmin, vmax=vmax)
@@ -288,8 +184,8 @@ def plot_image(image, ax=None, *, colorbar=True, cmap="gray", title=None, vmin=N
     >>> [float(v) for v in ax.images[0].get_clim()]
     [0.0, 255.0]
     """
-    array = _as_image(image, allow_rgb=True)
-    ax = _single_axes(ax, (4.6, 3.8))
+    array = as_image(image, channels=(3,))
+    ax = single_axes(ax, (4.6, 3.8))
     if array.ndim == 3:
         shown = ax.imshow(array if array.dtype.kind == "f" else np.clip(array, 0, 255).astype(np.uint8))
     else:
@@ -339,13 +235,13 @@ def plot_pixels(image, ax=None, values=True, *, cmap="gray", fmt=None, fontsize=
     >>> [t.get_text() for t in ax.texts]
     ['0', '255', '128', '7']
     """
-    array = _as_image(image)
+    array = as_image(image)
     rows, cols = array.shape
     if ax is None:
         side = min(max(0.34 * max(rows, cols), 3.0), 11.0)
-        ax = _single_axes(None, (side * cols / max(rows, cols) + 0.6, side * rows / max(rows, cols) + 0.4))
+        ax = single_axes(None, (side * cols / max(rows, cols) + 0.6, side * rows / max(rows, cols) + 0.4))
     else:
-        ax = _single_axes(ax, None)
+        ax = single_axes(ax, None)
     low, high = _value_range(array, vmin, vmax)
     ax.imshow(array, cmap=cmap, vmin=low, vmax=high)
     step = 1 if max(rows, cols) <= 30 else 5
@@ -389,10 +285,10 @@ def plot_pixel_histogram(images, ax=None, *, bins=32, log=True, color=_BAR):
     >>> int(sum(p.get_height() for p in ax.patches))
     4
     """
-    array = _numeric_array(images, "images").ravel()
+    array = numeric_array(images, "images").ravel()
     if isinstance(bins, bool) or not isinstance(bins, Integral) or bins < 1:
         raise ValueError(f"bins must be a whole number of at least 1, not {bins!r}")
-    ax = _single_axes(ax, (5.5, 3.0))
+    ax = single_axes(ax, (5.5, 3.0))
     low, high = _value_range(array)
     ax.hist(array, bins=int(bins), range=(low, high), color=color, log=log)
     ax.set_xlabel("pixel value")
@@ -427,10 +323,10 @@ def plot_channels(image, ax=None, *, fig=None):
     >>> [a.get_title() for a in plot_channels(rgb, ax=Figure())]
     ['colour image (4, 4, 3)', 'red [..., 0]', 'green [..., 1]', 'blue [..., 2]']
     """
-    array = _as_image(image, allow_rgb=True)
+    array = as_image(image, channels=(3,))
     if array.ndim != 3:
         raise ValueError(f"image must be a colour image of shape (H, W, 3), but it has shape {array.shape}")
-    axes = _panel_axes(ax, 4, 4, (2.4, 2.6), fig)
+    axes = panel_axes(ax, 4, 4, (2.4, 2.6), fig)
     plot_image(array, ax=axes[0], colorbar=False, title=f"colour image {array.shape}")
     low, high = _value_range(array)
     pure = {"red": (1, 0, 0), "green": (0, 1, 0), "blue": (0, 0, 1)}
@@ -473,13 +369,13 @@ def plot_class_counts(labels, ax=None, *, num_classes=None, color=_BAR):
     >>> [int(bar.get_height()) for bar in ax.patches]
     [1, 3, 1]
     """
-    labels = _as_labels(labels)
+    labels = as_labels(labels)
     if num_classes is None:
         num_classes = int(labels.max()) + 1
     elif isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes <= labels.max():
         raise ValueError(f"num_classes must be a whole number above the largest label ({labels.max()}), not {num_classes!r}")
     counts = np.bincount(labels, minlength=int(num_classes))
-    ax = _single_axes(ax, (6.4, 3.4))
+    ax = single_axes(ax, (6.4, 3.4))
     bars = ax.bar(np.arange(num_classes), counts, color=color)
     ax.bar_label(bars, labels=[f"{c:,}" for c in counts], fontsize=8, padding=2)
     ax.set_xticks(np.arange(num_classes))
@@ -524,18 +420,18 @@ def plot_mean_digits(images, labels, *, classes=None, ncols=10, ax=None, fig=Non
     >>> axes[1].images[0].get_array().tolist()
     [[127.5, 127.5], [127.5, 127.5]]
     """
-    stack = _as_images(images)
+    stack = as_images(images)
     if stack.ndim != 3:
         raise ValueError(f"images must be greyscale, shape (N, H, W) or (N, H, W, 1), but they have shape {np.shape(images)}")
-    labels = _as_labels(labels)
+    labels = as_labels(labels)
     if len(labels) != len(stack):
         raise ValueError(f"there are {len(stack)} images but {len(labels)} labels: pass one label per image")
     present = np.unique(labels)
-    classes = present if classes is None else _as_labels(classes, "classes")
+    classes = present if classes is None else as_labels(classes, "classes")
     missing = [int(c) for c in classes if c not in present]
     if missing:
         raise ValueError(f"no image has label {missing[0]}: leave it out of classes, or check the labels")
-    axes = _panel_axes(ax, len(classes), ncols, (1.1, 1.35), fig)
+    axes = panel_axes(ax, len(classes), ncols, (1.1, 1.35), fig)
     vmin, vmax = _value_range(stack)
     for panel, digit in zip(axes, classes):
         panel.imshow(stack[labels == digit].mean(axis=0), cmap=cmap, vmin=vmin, vmax=vmax)
@@ -570,11 +466,11 @@ def plot_one_hot(one_hot, ax=None, *, labels=None, fontsize=None):
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['label 2', 'label 0']
     """
-    array = _numeric_array(one_hot, "one_hot")
+    array = numeric_array(one_hot, "one_hot")
     if array.ndim != 2:
         raise ValueError(f"one_hot must be 2-D (examples x classes), but it has shape {array.shape}")
     rows, cols = array.shape
-    ax = _single_axes(ax, (0.5 * cols + 1.2, 0.42 * rows + 0.9)) if ax is None else _single_axes(ax, None)
+    ax = single_axes(ax, (0.5 * cols + 1.2, 0.42 * rows + 0.9)) if ax is None else single_axes(ax, None)
     plot_pixels(array, ax=ax, cmap="Blues_r", fmt=".0f" if np.all(array == np.round(array)) else ".2f",
                 fontsize=fontsize, vmin=0, vmax=1)
     ax.images[0].set_cmap(LinearSegmentedColormap.from_list("zero-one", ["#f6f8fa", "#0969da"]))
@@ -586,7 +482,7 @@ def plot_one_hot(one_hot, ax=None, *, labels=None, fontsize=None):
     ax.xaxis.tick_top()
     ax.set_ylabel("")
     if labels is not None:
-        labels = _as_labels(labels)
+        labels = as_labels(labels)
         if len(labels) != rows:
             raise ValueError(f"one_hot has {rows} rows but there are {len(labels)} labels: pass one per row")
         ax.set_yticks(range(rows), [f"label {v}" for v in labels])
@@ -622,7 +518,7 @@ def plot_probabilities(probabilities, ax=None, *, label=None, title=None):
     >>> ax.get_title()
     'predicted 1 (p = 0.70), label 1: right'
     """
-    p = _numeric_array(probabilities, "probabilities").astype(np.float64)
+    p = numeric_array(probabilities, "probabilities").astype(np.float64)
     if p.ndim == 2 and p.shape[0] == 1:
         p = p[0]
     if p.ndim != 1:
@@ -632,7 +528,7 @@ def plot_probabilities(probabilities, ax=None, *, label=None, title=None):
             f"probabilities must be non-negative and add up to 1 (these add up to {p.sum():.3g}): "
             f"apply a softmax to raw scores first"
         )
-    ax = _single_axes(ax, (5.5, 3.0))
+    ax = single_axes(ax, (5.5, 3.0))
     best = int(np.argmax(p))
     colours = ["#9ecae1"] * len(p)
     colours[best] = "#08519c"
@@ -643,7 +539,7 @@ def plot_probabilities(probabilities, ax=None, *, label=None, title=None):
     ax.set_ylabel("probability")
     text = f"predicted {best} (p = {p[best]:.2f})"
     if label is not None:
-        label = int(_as_labels(label, "label")[0])
+        label = int(as_labels(label, "label")[0])
         if label >= len(p):
             raise ValueError(f"label {label} is not a class: there are only {len(p)} probabilities")
         bars[label].set_edgecolor(_RIGHT if label == best else _WRONG)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +37,24 @@ def isolated_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "localappdata"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def digit():
+    """A real MNIST digit when the data is here, else a drawn stroke of the same size."""
+    try:
+        from cnnteach.data import load_mnist
+
+        (x, _), _ = load_mnist()
+        return x[0] / 255.0
+    except Exception:  # pragma: no cover - the data is optional for these tests
+        image = np.zeros((28, 28))
+        image[5:23, 12:16] = 1.0
+        return image
+
+
+@pytest.fixture(autouse=True, scope="module")
+def agg():
+    import matplotlib
+
+    matplotlib.use("Agg")

@@ -1,6 +1,6 @@
 """Does tf.data's autotuner slow training down on a small machine? Epoch times, autotune off against on.
 
-The course's recipe feeds ``fit`` from a ``tf.data`` pipeline (``cnnteach.models.make_datasets``)
+The course's recipe feeds ``fit`` from a ``tf.data`` pipeline (``cnnteach.training.make_datasets``)
 with the autotuner switched off. This script trains the lesson network on the same 48,000
 MNIST images with the pipeline as the course builds it and with the autotuner switched back
 on, alternating one epoch of each so that both see the same machine load. On a 2-core CPU
@@ -32,7 +32,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from cnnteach.data import load_mnist
-    from cnnteach.models import RECIPES, make_datasets, prepare_images
+    from cnnteach.training import RECIPES, make_datasets, prepare_images
 
     recipe = RECIPES["lesson"]
     (x_train, y_train), _ = load_mnist()

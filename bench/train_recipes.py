@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def measure(name: str, data) -> dict:
-    from cnnteach.models import prepare_images, get_recipe, train
+    from cnnteach.training import get_recipe, prepare_images, train
 
     (x_train, y_train), (x_test, y_test) = data
     recipe = get_recipe(name)

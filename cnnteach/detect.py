@@ -1,7 +1,7 @@
-"""From classifying one digit to finding digits: canvases, sliding windows, IoU, NMS and AP.
+"""Detection with a window classifier: canvases of digits, sliding windows, one-pass scoring.
 
 Lesson 10 builds a small object detector out of the digit classifier, the way detection was
-done before R-CNN, and scores it the way detection papers do.
+done before R-CNN.
 
 * :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image
   and returns the image, the ground-truth boxes and the labels.
@@ -9,26 +9,22 @@ done before R-CNN, and scores it the way detection papers do.
 * :func:`detect_digits` classifies all windows of one or many canvases in ONE ``predict``
   call, keeps the confident ones (a background class, a confidence threshold, or both),
   tightens each box to the ink it holds, and removes duplicates with
-  :func:`non_max_suppression`.
-* :func:`iou`, :func:`pairwise_iou`, :func:`precision_recall_curve` and
-  :func:`average_precision` score detections.
+  :func:`~cnnteach.boxes.non_max_suppression`.
+* :func:`score_detections` scores them against the canvases' true boxes.
 * :func:`make_window_dataset` and :func:`train_background_classifier` build and train an
   11-class classifier whose class 10 means "no digit here".
 * :func:`fully_convolutional` turns a trained classifier into a network that scores every
-  window of a canvas in one convolution pass (the idea behind Fast/Faster R-CNN).
+  window of a canvas in one convolution pass.
+* :func:`plot_boxes` draws boxes on a canvas.
 
-Boxes
------
-A box is ``(x_min, y_min, x_max, y_max)`` in pixel *edges*: it covers columns ``x_min`` to
-``x_max - 1`` and rows ``y_min`` to ``y_max - 1``, so ``image[y_min:y_max, x_min:x_max]`` is
-its crop and its area is ``(x_max - x_min) * (y_max - y_min)``. Two boxes that only touch
-(one's ``x_max`` is the other's ``x_min``) share no pixel and have IoU 0.
-
+Box maths (IoU, NMS, AP) lives in :mod:`cnnteach.boxes`, with the box convention.
 TensorFlow and Keras are imported only inside the functions that need a network.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -37,12 +33,12 @@ from cnnteach.boxes import (
     _as_boxes,
     _matches,
     average_precision,
-    iou,
     non_max_suppression,
     pairwise_iou,
-    precision_recall_curve,
 )
-from cnnteach.models import quiet_retracing
+from cnnteach._checks import single_axes, unit_pixels
+from cnnteach.models import BACKGROUND, WINDOW, background_model
+from cnnteach.training import quiet_retracing
 
 __all__ = [
     "BACKGROUND",
@@ -50,27 +46,17 @@ __all__ = [
     "DetectionScore",
     "Detections",
     "WINDOW",
-    "average_precision",
-    "background_model",
     "detect_digits",
-    "draw_boxes",
     "fully_convolutional",
-    "iou",
     "make_canvas",
     "make_canvases",
     "make_window_dataset",
-    "non_max_suppression",
-    "pairwise_iou",
-    "precision_recall_curve",
+    "plot_boxes",
     "score_detections",
     "sliding_windows",
     "train_background_classifier",
 ]
 
-#: Side of an MNIST digit and of every window the classifier reads.
-WINDOW = 28
-#: The label of the extra "no digit here" class of :func:`background_model`.
-BACKGROUND = 10
 
 
 # ----------------------------------------------------------------------------- canvases
@@ -284,15 +270,6 @@ def _as_canvas_stack(canvases) -> tuple[np.ndarray, bool]:
     return stack, single
 
 
-def _to_unit(windows: np.ndarray) -> np.ndarray:
-    if windows.dtype == np.uint8:
-        return windows.astype(np.float32) / 255.0
-    windows = windows.astype(np.float32)
-    if windows.size and float(windows.max()) > 1.0:
-        raise ValueError("float canvases must hold pixels in [0, 1]: divide by 255, or pass the uint8 canvas")
-    return windows
-
-
 def detect_digits(
     model,
     canvas,
@@ -361,7 +338,7 @@ def detect_digits(
     n_windows = len(per_canvas[0][0])
     if one_pass:
         with quiet_retracing():
-            maps = np.asarray(model.predict(_to_unit(stack)[..., np.newaxis], batch_size=8, verbose=0))
+            maps = np.asarray(model.predict(unit_pixels(stack, "canvas")[..., np.newaxis], batch_size=8, verbose=0))
         if maps.ndim != 4 or maps.shape[0] != len(stack) or maps.shape[1] * maps.shape[2] != n_windows:
             raise ValueError(
                 f"with one_pass=True the model must return one score map per canvas with {n_windows} positions "
@@ -372,7 +349,7 @@ def detect_digits(
     else:
         windows = np.concatenate([w for w, _ in per_canvas])
         with quiet_retracing():
-            probs = np.asarray(model.predict(_to_unit(windows)[..., np.newaxis], batch_size=batch_size, verbose=0))
+            probs = np.asarray(model.predict(unit_pixels(windows, "canvas")[..., np.newaxis], batch_size=batch_size, verbose=0))
     if probs.ndim != 2 or probs.shape[0] != n_windows * len(stack) or probs.shape[1] not in (10, 11):
         raise ValueError(
             f"the model must return (n, 10) or (n, 11) class probabilities, got shape {probs.shape}: "
@@ -528,57 +505,12 @@ def make_window_dataset(images, labels, *, n_canvases: int = 2000, size: int = 9
     return np.asarray(xs, dtype=np.uint8)[order].reshape(-1, WINDOW, WINDOW), np.asarray(ys, dtype=np.int64)[order]
 
 
-def background_model(base=None):
-    """A digit classifier with one more output: classes 0-9 plus 10, "no digit here".
+def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, seed: int = 0):
+    """Fine-tune an 11-class classifier (:func:`~cnnteach.models.background_model`) on windows.
 
-    Parameters
-    ----------
-    base : keras.Model, optional
-        A trained 10-class classifier made of a chain of layers (e.g. ``load_trained_model()``). Its layers are copied
-        with their weights, and its last ``Dense`` layer gets an 11th unit whose weights start
-        at zero: before any training the new model ranks the digits exactly as ``base`` does.
-        Fine-tuning it on windows is what R-CNN does with a classifier trained on ImageNet.
-        Without ``base``, a fresh, untrained network with the lesson model's layers.
-
-    Returns
-    -------
-    keras.Model
-        Uncompiled; output (None, 11).
-
-    Examples
-    --------
-    >>> background_model().outputs[0].shape  # doctest: +SKIP
-    (None, 11)
-    """
-    import keras
-    from keras import layers
-
-    if base is None:
-        from cnnteach.models import lesson_model
-
-        return lesson_model(classes=BACKGROUND + 1)
-    last = base.layers[-1] if base.layers else None
-    if not isinstance(last, layers.Dense) or last.units != BACKGROUND:
-        raise ValueError("base must end with a Dense layer of 10 units (one per digit): pass load_trained_model()")
-    clones = [type(layer).from_config(layer.get_config()) for layer in base.layers[:-1]]
-    config = last.get_config()
-    config.update(units=BACKGROUND + 1, name=f"{last.name}_or_background")
-    head = layers.Dense.from_config(config)
-    x = inputs = keras.Input((WINDOW, WINDOW, 1))
-    for layer in [*clones, head]:
-        x = layer(x)
-    model = keras.Model(inputs, x, name=f"{base.name}_with_background")
-    for clone, layer in zip(clones, base.layers[:-1]):
-        clone.set_weights(layer.get_weights())
-    kernel, bias = last.get_weights()
-    head.set_weights([np.concatenate([kernel, np.zeros((kernel.shape[0], 1), kernel.dtype)], axis=1),
-                      np.concatenate([bias, np.zeros(1, bias.dtype)])])
-    return model
-
-
-def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, batch_size: int = 128,
-                                learning_rate: float = 0.002, seed: int = 0):
-    """Train an 11-class classifier (:func:`background_model`) on labelled windows.
+    It runs :func:`cnnteach.training.train` with ``RECIPES["background"]``: pixels scaled to
+    [0, 1], 128 windows per step, Adam at 0.002 with a cosine decay to zero over all steps,
+    no validation split.
 
     Parameters
     ----------
@@ -587,8 +519,8 @@ def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, batch
         Labels 0-10 (10 = background), as :func:`make_window_dataset` returns them.
     base_model : keras.Sequential, optional
         Start from this trained 10-class classifier (fine-tuning) instead of from scratch.
-    epochs, batch_size, learning_rate : training settings
-        Adam with a cosine decay of the learning rate to zero over all steps.
+    epochs : int, default 1
+        Passes over the windows.
     seed : int, default 0
         ``keras.utils.set_random_seed(seed)`` before the model is built.
 
@@ -602,28 +534,26 @@ def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, batch
     >>> x, y = make_window_dataset(x_train, y_train)  # doctest: +SKIP
     >>> model = train_background_classifier(x, y, base_model=load_trained_model())  # doctest: +SKIP
     """
-    import keras
+    from cnnteach.training import RECIPES, train
 
     x = np.asarray(x)
     y = np.asarray(y)
     if x.ndim != 3 or x.shape[1:] != (WINDOW, WINDOW) or x.dtype != np.uint8:
-        raise ValueError(f"x must be uint8 windows of shape (n, 28, 28), got {x.dtype} {x.shape}: use make_window_dataset()")
-    if y.shape != (len(x),) or y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > BACKGROUND)):
-        raise ValueError("y must hold one label 0-10 per window (10 = background): use make_window_dataset()")
-    if int(epochs) < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
-    keras.utils.set_random_seed(seed)
-    model = background_model(base_model)
-    steps = int(np.ceil(len(x) / batch_size)) * int(epochs)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, steps))
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=20,
-    )
-    model.fit(_to_unit(x)[..., None], y, epochs=int(epochs), batch_size=batch_size, verbose=0)
-    return model
+        raise ValueError(
+            f"x must be uint8 windows of shape (n, 28, 28), got {x.dtype} {x.shape}: "
+            "use make_window_dataset()."
+        )
+    if (
+        y.shape != (len(x),)
+        or y.dtype.kind not in "iu"
+        or (y.size and (y.min() < 0 or y.max() > BACKGROUND))
+    ):
+        raise ValueError(
+            "y must hold one label 0-10 per window (10 = background): use make_window_dataset()."
+        )
+    recipe = replace(RECIPES["background"], build=partial(background_model, base_model))
+    run = train(recipe, x, y, epochs=epochs, validation_split=0.0, seed=seed, log=False)
+    return run.model
 
 
 # ----------------------------------------------------------------------------- one pass
@@ -696,7 +626,7 @@ def fully_convolutional(model):
 
 
 # ----------------------------------------------------------------------------- drawing
-def draw_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime", linewidth=1.5, title=None):
+def plot_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime", linewidth=1.5, title=None):
     """Show ``image`` with rectangles for ``boxes`` and, if given, ``label`` / ``score`` tags.
 
     Parameters
@@ -720,24 +650,18 @@ def draw_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime",
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> ax = draw_boxes(np.zeros((96, 96)), [[4, 4, 20, 30]], labels=[7])
+    >>> ax = plot_boxes(np.zeros((96, 96)), [[4, 4, 20, 30]], labels=[7])
     >>> len(ax.patches)
     1
     >>> plt.close("all")
     """
-    from matplotlib.axes import Axes
     from matplotlib.patches import Rectangle
 
     boxes = _as_boxes(boxes)
     picture = np.asarray(image)
     if picture.ndim != 2:
         raise ValueError(f"image must be one greyscale image (H, W), got shape {picture.shape}")
-    if ax is None:
-        import matplotlib.pyplot as plt  # only to make a figure Jupyter will display
-
-        ax = plt.figure(figsize=(4, 4), layout="constrained").add_subplot()
-    elif not isinstance(ax, Axes):
-        raise ValueError(f"ax must be a matplotlib Axes or None, not a {type(ax).__name__}: pass ax=None for a new figure")
+    ax = single_axes(ax, (4, 4))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255 if picture.dtype == np.uint8 else 1, interpolation="nearest")
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         # pixel i spans [i - 0.5, i + 0.5] in imshow coordinates

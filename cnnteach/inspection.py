@@ -26,7 +26,7 @@ import numpy as np
 
 from cnnteach._checks import as_image, class_index, panel_axes, unit_pixels
 
-from cnnteach.models import quiet_retracing
+from cnnteach.training import quiet_retracing
 
 __all__ = [
     "feature_maps",

@@ -32,6 +32,7 @@ def plot_kernel_responses(image, kernels: dict, ax=None, stride=1, padding="vali
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
+    >>> from cnnteach.steps import make_kernel
     >>> shown = plot_kernel_responses(np.eye(8), {"blur": make_kernel("blur")})
     >>> [im.get_array().shape for im in shown]
     [(8, 8), (6, 6)]

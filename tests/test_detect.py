@@ -6,17 +6,20 @@ import numpy as np
 import pytest
 
 from cnnteach import detect
-from cnnteach.detect import (
-    BACKGROUND,
+from cnnteach import models
+from cnnteach.boxes import (
     average_precision,
-    detect_digits,
     iou,
-    make_canvas,
-    make_canvases,
-    make_window_dataset,
     non_max_suppression,
     pairwise_iou,
     precision_recall_curve,
+)
+from cnnteach.detect import (
+    BACKGROUND,
+    detect_digits,
+    make_canvas,
+    make_canvases,
+    make_window_dataset,
     sliding_windows,
 )
 
@@ -403,7 +406,7 @@ def test_fully_convolutional_refuses_same_padding():
 def test_background_model_starts_from_the_base_ranking(keras_models, mnist_test):
     x_test, _ = mnist_test
     base = keras_models[0]
-    extended = detect.background_model(base)
+    extended = models.background_model(base)
     assert extended.output.shape[-1] == 11
     x = x_test[:20, :, :, None] / 255.0
     before = base.predict(x, verbose=0)
@@ -411,7 +414,7 @@ def test_background_model_starts_from_the_base_ranking(keras_models, mnist_test)
     # the new unit starts with zero weights: the ten digits keep their relative probabilities
     np.testing.assert_allclose(after[:, :10] / after[:, :10].sum(axis=1, keepdims=True), before, atol=1e-5)
     with pytest.raises(ValueError, match="10 units"):
-        detect.background_model(extended)
+        models.background_model(extended)
 
 
 def test_train_background_classifier_checks_its_data():
@@ -450,7 +453,7 @@ def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir, tmp_p
     import os
 
     from cnnteach.data import load_mnist
-    from cnnteach.models import load_trained_model
+    from cnnteach.storage import load_trained_model
 
     if not os.environ.get("CNNTEACH_MODELS"):  # never write into the user's own model folder
         monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnteach.detect import iou
+from cnnteach.boxes import iou
 from cnnteach.exercises import check, list_exercises
 
 from lesson_exercises import accepts_right_refuses_wrong

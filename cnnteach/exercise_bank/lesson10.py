@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cnnteach.detect import iou, non_max_suppression
+from cnnteach.boxes import iou, non_max_suppression
 from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 

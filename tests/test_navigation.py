@@ -8,7 +8,6 @@ checks the real repository, which is the CI navigation check.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import shutil
@@ -21,16 +20,16 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from cnnteach.notebook_io import dump_notebook
+
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "navigation.py"
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location("navigation_under_test", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from tools import navigation
+
+    return navigation
 
 
 nav = load_tool()
@@ -135,7 +134,7 @@ def test_missing_navigation_cell_is_created_last_and_a_misplaced_one_moved(cours
     path = course / "notebooks" / "05_pooling_and_flatten.ipynb"
     notebook = json.loads(path.read_text(encoding="utf-8"))
     notebook["cells"].insert(2, notebook["cells"].pop())  # navigation cell in the middle
-    path.write_text(nav.dump(notebook), encoding="utf-8")
+    path.write_text(dump_notebook(notebook), encoding="utf-8")
     run(course)
     for stem in ("04_convolution", "05_pooling_and_flatten"):
         found = cells(course, stem)
@@ -183,7 +182,7 @@ def test_stale_navigation_makes_check_fail_and_check_changes_nothing(course):
     path = course / "notebooks" / "04_convolution.ipynb"
     notebook = json.loads(path.read_text(encoding="utf-8"))
     notebook["cells"][0]["source"] = ["# Convolution by hand\n", "New summary.\n"]  # a renamed lesson
-    path.write_text(nav.dump(notebook), encoding="utf-8")
+    path.write_text(dump_notebook(notebook), encoding="utf-8")
     before = snapshot(course)
     check = run(course, "--check")
     assert check.returncode == 1
@@ -215,7 +214,7 @@ def test_a_lesson_without_h1_gets_one_clear_sentence(course):
     path = course / "notebooks" / "04_convolution.ipynb"
     notebook = json.loads(path.read_text(encoding="utf-8"))
     notebook["cells"][0]["source"] = ["Convolution\n"]
-    path.write_text(nav.dump(notebook), encoding="utf-8")
+    path.write_text(dump_notebook(notebook), encoding="utf-8")
     done = run(course)
     assert done.returncode == 2
     assert "04_convolution.ipynb" in done.stderr and "# Title" in done.stderr

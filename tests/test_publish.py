@@ -8,7 +8,6 @@ first `make slides`/`make site`; the tests fetch them the same way if they are m
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -28,11 +27,9 @@ CDN = re.compile(r"cdn|unpkg|jsdelivr|cdnjs|googleapis|gstatic|cloudflare|mathja
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location("publish_under_test", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from tools import publish
+
+    return publish
 
 
 def digest_notebooks(folder: Path) -> dict:

@@ -34,6 +34,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnteach.notebook_io import cell_source, dump_notebook
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 NAV_TAG = "navigation"
@@ -59,19 +61,9 @@ class Lesson:
 
 
 # ----------------------------------------------------------------------------- reading
-def source_text(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def source_lines(text: str) -> list[str]:
     """The on-disk form nbformat writes: a list of lines keeping their newlines."""
     return text.splitlines(keepends=True)
-
-
-def dump(notebook: dict) -> str:
-    """Serialise exactly like ``nbformat.write`` (and so like nbstripout)."""
-    return json.dumps(notebook, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False) + "\n"
 
 
 def is_navigation(cell: dict) -> bool:
@@ -84,7 +76,7 @@ def read_lesson(path: Path) -> Lesson:
         first = notebook["cells"][0]
     except (OSError, ValueError, KeyError, IndexError) as exc:
         raise NavigationError(f"{path}: cannot read its first cell ({exc}); is it a notebook with cells?") from None
-    lines = [line.strip() for line in source_text(first).splitlines()]
+    lines = [line.strip() for line in cell_source(first).splitlines()]
     if first.get("cell_type") != "markdown" or not lines or not lines[0].startswith("# "):
         raise NavigationError(f"{path}: the first cell must be Markdown starting with '# Title' (see CONTRIBUTING.md)")
     title = lines[0][2:].strip()
@@ -120,7 +112,7 @@ def navigation_line(lessons: list[Lesson], i: int) -> str:
 def slide_type(cells: list[dict], i: int) -> str:
     """The reveal.js/RISE slide type of cell ``i`` (see the module docstring)."""
     cell = cells[i]
-    text = source_text(cell).lstrip()
+    text = cell_source(cell).lstrip()
     kind = cell.get("cell_type")
     if is_navigation(cell):
         return "skip"
@@ -208,7 +200,7 @@ def plan(root: Path) -> dict[Path, tuple[str, str]]:
     files = {}
     for i, lesson in enumerate(lessons):
         current = lesson.path.read_text(encoding="utf-8")
-        files[lesson.path] = (current, dump(update_notebook(json.loads(current), lessons, i)))
+        files[lesson.path] = (current, dump_notebook(update_notebook(json.loads(current), lessons, i)))
     readme = root / "README.md"
     current = readme.read_text(encoding="utf-8")
     files[readme] = (current, update_readme(current, lessons))

@@ -25,7 +25,6 @@ import argparse
 import base64
 import hashlib
 import html
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -35,6 +34,11 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: make the tools package importable
+    sys.path.insert(0, str(ROOT))
+
+from cnnteach.notebook_io import SOLUTION_RE, strip_tensorflow_log  # noqa: E402
+from tools import navigation  # noqa: E402
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BUILD = ROOT / "build"
 VENDOR_DIR = BUILD / "vendor"
@@ -109,19 +113,8 @@ def install(name: str, pattern: re.Pattern, dest: Path) -> Path:
 
 
 # ----------------------------------------------------------------------------- lessons
-def _navigation():
-    spec = importlib.util.spec_from_file_location("cnnteach_tools_navigation", Path(__file__).parent / "navigation.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 LESSON_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_-]+)\.ipynb(#[^)\s]*)?\)")
 README_LINK = re.compile(r"\]\(\.\./README\.md(#[^)\s]*)?\)")
-# TensorFlow's C++ start-up log lines (absl/glog format) that land in stored stderr: noise for a reader.
-TF_LOG_LINE = re.compile(r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\]|WARNING: All log messages before absl::"
-                         r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ('<p class="cnnteach-widget-note">(An interactive widget: open the notebook in JupyterLab '
                "to use it; the figure next to it shows the same idea.)</p>")
@@ -132,7 +125,6 @@ def prepare(notebook, html_links: str):
 
     ``html_links`` is the suffix of the lesson pages (``.html`` or ``.slides.html``).
     """
-    from cnnteach.exercises import SOLUTION_RE
     from cnnteach.student import strip_solutions
 
     for cell in notebook.cells:
@@ -146,11 +138,7 @@ def prepare(notebook, html_links: str):
             for output in cell.get("outputs", []):
                 if WIDGET_MIME in output.get("data", {}):
                     output["data"] = {"text/html": WIDGET_NOTE, "text/plain": "(interactive widget)"}
-                if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                    output["text"] = "".join(line for line in output["text"].splitlines(keepends=True)
-                                             if not TF_LOG_LINE.match(line))
-            cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("output_type") != "stream" or o["text"]]
-    return notebook
+    return strip_tensorflow_log(notebook)
 
 
 def _exporter(kind: str):
@@ -227,7 +215,7 @@ def _write(path: Path, text: str) -> None:
 
 def build_site(out: Path = BUILD / "site", root: Path = ROOT) -> list[Path]:
     """Write the offline site: ``index.html`` and one page per lesson; return the pages."""
-    lessons = _navigation().find_lessons(root)
+    lessons = navigation.find_lessons(root)
     if not lessons:
         raise PublishError(f"{root / 'notebooks'} holds no lessons to publish")
     out.mkdir(parents=True, exist_ok=True)
@@ -247,7 +235,7 @@ def build_site(out: Path = BUILD / "site", root: Path = ROOT) -> list[Path]:
 
 def build_slides(out: Path = BUILD / "slides", root: Path = ROOT) -> list[Path]:
     """Write one reveal.js deck per lesson, plus an ``index.html``; return the decks."""
-    lessons = _navigation().find_lessons(root)
+    lessons = navigation.find_lessons(root)
     if not lessons:
         raise PublishError(f"{root / 'notebooks'} holds no lessons to publish")
     out.mkdir(parents=True, exist_ok=True)

@@ -232,6 +232,18 @@ def test_assign_two_boxes_with_the_same_best_anchor():
     assert matched.tolist() == [0, 1, -1] and classes.tolist() == [1, 2, BACKGROUND]
 
 
+def test_assign_thresholds_are_inclusive_below_and_strict_above():
+    # against the box [0, 0, 10, 10]: IoU 1 (its best anchor), exactly 0.5, 0.4 and 0.3
+    anchors = [[0, 0, 10, 10], [0, 0, 10, 5], [0, 0, 10, 4], [0, 0, 10, 3]]
+    assert pairwise_iou(anchors, [[0, 0, 10, 10]])[:, 0].tolist() == pytest.approx(
+        [1, 0.5, 0.4, 0.3]
+    )
+    classes, _ = assign_anchors(anchors, [[0, 0, 10, 10]], [6])
+    assert classes.tolist() == [6, 6, IGNORE, BACKGROUND]  # >= 0.5 positive, >= 0.4 ignored
+    classes, _ = assign_anchors(anchors, [[0, 0, 10, 10]], [6], positive_iou=0.7, negative_iou=0.3)
+    assert classes.tolist() == [6, IGNORE, IGNORE, IGNORE]  # below 0.3 is background
+
+
 def test_assign_without_true_boxes_is_all_background():
     classes, matched = assign_anchors(ANCHORS, np.zeros((0, 4)), [])
     assert classes.tolist() == [BACKGROUND] * 4 and matched.tolist() == [-1] * 4

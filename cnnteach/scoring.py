@@ -31,20 +31,10 @@ __all__ = [
 ]
 
 #: The keys of :func:`coco_evaluate`, in the order of pycocotools' ``COCOeval.stats``.
-COCO_KEYS = (
-    "map",
-    "map50",
-    "map75",
-    "map_small",
-    "map_medium",
-    "map_large",
-    "mar_1",
-    "mar_10",
-    "mar_100",
-    "mar_small",
-    "mar_medium",
-    "mar_large",
+COCO_KEYS = ("map", "map50", "map75", "map_small", "map_medium", "map_large") + (
+    ("mar_1", "mar_10", "mar_100", "mar_small", "mar_medium", "mar_large")
 )
+_NAMES = ("true_boxes", "true_labels", "pred_boxes", "pred_labels", "pred_scores")
 
 # pycocotools' Params.setDetParams, written the same way so that every float is the same.
 _IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -263,7 +253,7 @@ def _numbers(item, name: str, whole: bool) -> np.ndarray:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be {kind}, one per box") from None
     if array.ndim > 1:
-        raise ValueError(f"{name} must be one {kind[:-1]} per box, got shape {array.shape}")
+        raise ValueError(f"{name} must be {kind}, one per box, got shape {array.shape}")
     array = array.reshape(-1)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values: give finite {kind}")
@@ -274,13 +264,8 @@ def _numbers(item, name: str, whole: bool) -> np.ndarray:
 
 def _inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
     """Check the five per-image lists; return them as lists of arrays."""
-    given = {
-        "true_boxes": _image_list(true_boxes, "true_boxes", 2),
-        "true_labels": _image_list(true_labels, "true_labels", 1),
-        "pred_boxes": _image_list(pred_boxes, "pred_boxes", 2),
-        "pred_labels": _image_list(pred_labels, "pred_labels", 1),
-        "pred_scores": _image_list(pred_scores, "pred_scores", 1),
-    }
+    values = (true_boxes, true_labels, pred_boxes, pred_labels, pred_scores)
+    given = {n: _image_list(v, n, 2 if n.endswith("boxes") else 1) for n, v in zip(_NAMES, values)}
     counts = {name: len(items) for name, items in given.items()}
     if len(set(counts.values())) > 1:
         listed = ", ".join(f"{name} {n}" for name, n in counts.items())
@@ -306,9 +291,7 @@ def _inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
                     f"image {i} has {len(boxes)} {side} boxes but {len(values)} {side}_{per}s: "
                     f"give one {per} per box"
                 )
-    return (
-        out[k] for k in ("true_boxes", "true_labels", "pred_boxes", "pred_labels", "pred_scores")
-    )
+    return (out[name] for name in _NAMES)
 
 
 # ----------------------------------------------------------------------------- VOC
@@ -688,13 +671,8 @@ def pycocotools_evaluate(*, true_boxes, true_labels, pred_boxes, pred_labels, pr
 
     from pycocotools.cocoeval import COCOeval
 
-    coco_gt, coco_dt = to_coco(
-        true_boxes=true_boxes,
-        true_labels=true_labels,
-        pred_boxes=pred_boxes,
-        pred_labels=pred_labels,
-        pred_scores=pred_scores,
-    )
+    values = (true_boxes, true_labels, pred_boxes, pred_labels, pred_scores)
+    coco_gt, coco_dt = to_coco(**dict(zip(_NAMES, values)))
     with contextlib.redirect_stdout(io.StringIO()):
         evaluation = COCOeval(coco_gt, coco_dt, iouType="bbox")
         evaluation.evaluate()

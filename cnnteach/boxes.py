@@ -83,7 +83,10 @@ def _as_box(box, name: str) -> np.ndarray:
 
 def _as_sized_boxes(boxes, name: str) -> tuple[np.ndarray, bool]:
     """(N, 4) boxes of positive width and height, and whether one bare box (4,) was given."""
-    single = np.ndim(boxes) == 1 and np.size(boxes) == 4 and not isinstance(boxes, str)
+    try:
+        single = np.ndim(boxes) == 1 and np.size(boxes) == 4 and not isinstance(boxes, str)
+    except ValueError:  # ragged rows
+        raise ValueError(f"{name} must be numbers shaped (N, 4); {BOX_HELP}") from None
     array = _as_boxes(np.asarray(boxes)[np.newaxis] if single else boxes, name)
     bad = np.flatnonzero((array[:, 2] <= array[:, 0]) | (array[:, 3] <= array[:, 1]))
     if bad.size:
@@ -527,15 +530,18 @@ def assign_anchors(
     * **SSD** (Liu et al. 2016, "SSD: Single Shot MultiBox Detector") matches each ground-truth
       box to the default box with the best jaccard overlap, then any default box with overlap
       higher than 0.5: ``positive_iou=0.5, negative_iou=0.5`` (no ignore band; it keeps the
-      hardest negatives at 3:1).
+      hardest negatives, at most 3 per positive).
     * **RetinaNet** (Lin et al. 2017, "Focal Loss for Dense Object Detection") assigns anchors
       to ground truth at IoU 0.5 and to background below 0.4, and ignores anchors in
-      [0.4, 0.5): this function's defaults.
+      [0.4, 0.5): this function's defaults. (The paper does not describe forcing each box's
+      best anchor; this function always does.)
     * **Faster R-CNN's region proposal network** (Ren et al. 2015) makes positive the
       anchor(s) with the highest IoU with a ground-truth box and any anchor with IoU higher
       than 0.7, negative a non-positive anchor with IoU lower than 0.3 for all ground-truth
       boxes, and ignores the rest: ``positive_iou=0.7, negative_iou=0.3``. (Its paper keeps
       every anchor tied for a box's highest IoU; here a box claims one anchor.)
+
+    The papers write "higher than"; here an IoU equal to ``positive_iou`` is positive.
 
     Parameters
     ----------

@@ -131,8 +131,8 @@ def precision_recall_curve(
     their order); each one is matched to the still unmatched true box of its image with the
     highest IoU, if that IoU is at least ``iou_threshold`` (and, when labels are given, the
     labels agree). A matched detection is a true positive; every other one is a false
-    positive (a duplicate of an already found digit included). This "best unmatched box"
-    rule is COCO's; PASCAL VOC's differs (see :func:`mean_average_precision`).
+    positive (a duplicate of an already found digit included). COCO matches by this "best
+    unmatched box" rule too; PASCAL VOC's differs (see :func:`mean_average_precision`).
 
     Parameters
     ----------
@@ -528,13 +528,15 @@ def coco_evaluate(*, true_boxes, true_labels, pred_boxes, pred_labels, pred_scor
       class*), detections of all images are ranked by score (stable, image by image);
       precision is made monotone and read at the 101 recalls 0, 0.01, ..., 1 (0 beyond the
       highest recall reached); recall is the highest recall reached;
-    * every figure is the mean over IoU thresholds and classes with at least one counted true
-      box, or -1 when no class has one (for example ``map_large`` without large true boxes).
+    * an AP figure is the mean of those precisions over the 101 recalls, the IoU thresholds
+      (or the one named: 0.5, 0.75) and the classes with at least one counted true box; an AR
+      figure the mean of the recalls over thresholds and those classes; -1 when no class has a
+      counted true box (for example ``map_large`` without large true boxes).
 
-    Area ranges: small ``w * h <= 32**2``, medium ``32**2 <= w * h <= 96**2``, large above
-    (both bounds inclusive, as in COCO: a box of exactly 32 x 32 is small and medium). Crowd
-    annotations are not modelled. Boxes are pixel edges, so IoU equals COCO's IoU of the same
-    boxes written ``[x, y, w, h]`` (no ``+ 1``).
+    Area ranges, by ``w * h`` of the box: small up to ``32**2``, medium ``32**2`` to ``96**2``,
+    large from ``96**2``, every bound inclusive as in COCO (a 32 x 32 box is small *and*
+    medium). Crowd annotations are not modelled. Boxes are pixel edges, so IoU equals COCO's
+    IoU of the same boxes written ``[x, y, w, h]`` (no ``+ 1``).
 
     Parameters
     ----------

@@ -163,6 +163,7 @@ def test_encode_inverts_decode(pair, offsets):
         ([[0, 0, 10, np.nan]], [[0, 0, 5, 5]], "NaN"),
         ([[0, 0, 10, 10]], [[0, 0, 5, 5], [0, 0, 4, 4]], "one box per anchor"),
         ([[0, 0, 10]], [[0, 0, 5, 5]], r"shape \(N, 4\)"),
+        ([[0, 0, 10, 10], [0, 0, 10]], [[0, 0, 5, 5]], r"anchors must be numbers shaped \(N, 4\)"),
     ],
 )
 def test_encode_rejects_degenerate_and_malformed_boxes(anchors, truth, message):

@@ -1,7 +1,8 @@
 """Checked exercises: instant, friendly feedback that can never crash a lesson.
 
-A lesson's exercise cell looks like this (the solution is marked the nbgrader way, and
-``cnnteach student`` replaces it with a placeholder that runs)::
+A lesson's exercise is a Markdown cell that asks the question (``**Exercise N.** ...``, the
+one place the prompt is written) and the code cell after it. The solution is marked the
+nbgrader way, and ``cnnteach student`` replaces it with a placeholder that runs::
 
     answer = ...  # replace ... with your answer
     ### BEGIN SOLUTION
@@ -9,10 +10,11 @@ A lesson's exercise cell looks like this (the solution is marked the nbgrader wa
     ### END SOLUTION
     check("01.pixel-count", answer)
 
-Exercises are defined in ``cnnteach/exercise_bank/lessonNN.py`` with the :func:`exercise`
-decorator. A checker receives the learner's answer and returns ``None`` when it is right or
-a hint (a string that teaches) when it is not; it may raise anything, which :func:`check`
-turns into "Not yet".
+Checkers live in ``cnnteach/exercise_bank/lessonNN.py``. Most are data:
+:func:`number_exercise` and :func:`shape_exercise` take the right answer and a table of
+hints for the usual wrong ones. A custom checker uses the :func:`exercise` decorator: it
+receives the answer and returns ``None`` when it is right or a hint (a string that teaches)
+when it is not. Whatever a checker raises, :func:`check` turns into "Not yet".
 """
 
 from __future__ import annotations
@@ -20,15 +22,28 @@ from __future__ import annotations
 import html
 import importlib
 import json
+import math
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from cnnteach._answers import (
+    AnswerError,
+    NotAttempted,
+    call,
+    expect_array,
+    expect_number,
+    expect_shape,
+    rounding_hint,
+)
+
 __all__ = [
+    "AnswerError",
     "Feedback",
     "NotAttempted",
     "call",
@@ -36,13 +51,12 @@ __all__ = [
     "exercise",
     "expect_array",
     "expect_number",
+    "expect_shape",
     "list_exercises",
+    "number_exercise",
+    "shape_exercise",
     "solution",
 ]
-
-
-class NotAttempted(Exception):
-    """Raised by a checker when the answer is still the placeholder."""
 
 
 @dataclass(frozen=True)
@@ -67,21 +81,23 @@ STATUS_ICON = {"correct": "✓", "not yet": "✗", "not attempted": "✎"}
 STATUS_COLOUR = {"correct": "#1a7f37", "not yet": "#b35900", "not attempted": "#57606a"}
 
 
-def exercise(exercise_id: str, prompt: str, explanation: str = ""):
+def exercise(exercise_id: str, prompt: str = "", explanation: str = ""):
     """Register a checker for ``exercise_id`` (a decorator used in ``exercise_bank``).
 
     Parameters
     ----------
     exercise_id : str
         ``"NN.short-name"``, where NN is the lesson number.
-    prompt : str
-        The question in one sentence.
+    prompt : str, optional
+        Leave it empty for a lesson's exercise: the question is written once, in the lesson's
+        Markdown cell before the exercise cell, and :func:`solution` reads it from there.
+        (Accepted for demos and for older banks; a test keeps lesson banks free of prompts.)
     explanation : str, optional
         Why the answer is what it is, shown by :func:`solution` under the worked code.
 
     Examples
     --------
-    >>> @exercise("00.demo-double", "Give 2 * 21.")
+    >>> @exercise("00.demo-double")
     ... def _(answer):
     ...     return None if expect_number(answer) == 42 else "Multiply 2 by 21."
     >>> bool(check("00.demo-double", 42)), bool(check("00.demo-double", "42"))
@@ -204,7 +220,9 @@ def check(exercise_id, answer) -> Feedback:
             hint = entry.checker(answer)
         except NotAttempted as exc:
             return Feedback(key, "not attempted", str(exc) or "Replace the ... with your answer, then run the cell again.")
-        except Exception as exc:  # a wrong kind of answer is simply wrong
+        except AnswerError as exc:  # the answer's kind is wrong: the message is the hint
+            return Feedback(key, "not yet", _sentence(str(exc)))
+        except Exception as exc:  # anything else the checker met is simply "not yet"
             return Feedback(key, "not yet", f"Checking your answer raised {type(exc).__name__}: {exc}. {_kind_hint(answer)}")
         if hint is None or hint is True:
             return Feedback(key, "correct", "Well done.")
@@ -216,97 +234,185 @@ def check(exercise_id, answer) -> Feedback:
 
 
 def _kind_hint(answer) -> str:
+    if callable(answer):
+        return "Re-read what your function should return."
     return f"You gave a {type(answer).__name__}; re-read what kind of answer the question asks for."
 
 
-# ----------------------------------------------------------------------------- checker helpers
-def expect_number(answer, *, integer: bool = False) -> float:
-    """Return ``answer`` as a float, or raise ValueError with a hint if it is not a number.
-
-    Accepts Python and numpy numbers and 0-d arrays; rejects strings, bools and sequences.
-
-    Examples
-    --------
-    >>> expect_number(np.int64(7))
-    7.0
-    >>> expect_number("7")
-    Traceback (most recent call last):
-    ...
-    ValueError: expected a number, got the str '7' (remove the quotes)
-    """
-    if isinstance(answer, (bool, np.bool_)):
-        raise ValueError("expected a number, got True/False")
-    if isinstance(answer, np.ndarray) and answer.ndim == 0:
-        answer = answer.item()
-    if isinstance(answer, str):
-        raise ValueError(f"expected a number, got the str {answer!r} (remove the quotes)")
-    if not isinstance(answer, (int, float, np.integer, np.floating)):
-        raise ValueError(f"expected a number, got a {type(answer).__name__}")
-    value = float(answer)
-    if not np.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value}")
-    if integer and value != int(value):
-        raise ValueError(f"expected a whole number, got {value}")
-    return value
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.ndarray:
-    """Return ``answer`` as a numpy array of the given shape, or raise ValueError with a hint.
+# ----------------------------------------------------------------------------- declarative checkers
+def _number_matches(key, value: float, tolerance: float) -> bool:
+    if callable(key):
+        return bool(key(value))
+    if isinstance(key, (tuple, list, set, frozenset)):
+        return any(_number_matches(k, value, tolerance) for k in key)
+    relative = 0.0 if float(key).is_integer() else 1e-3 * abs(key)
+    return abs(value - key) <= max(tolerance, relative, 1e-9)
+
+
+def number_exercise(
+    exercise_id: str,
+    answer: float,
+    *,
+    hints: dict | None = None,
+    otherwise: str = "That is not it yet; re-read the question.",
+    integer: bool = False,
+    tolerance: float | None = None,
+    explanation: str = "",
+):
+    """Register an exercise whose answer is one number, with hints for the usual wrong ones.
+
+    The fairness rules are built in: any number type is read (``24``, ``24.0``,
+    ``np.int64(24)``, a 0-d array); a non-integer answer is accepted within ``tolerance``, so
+    3 decimals are enough; the answer rounded to 1 or 2 decimals gets "Right idea: give at
+    least 3 decimals", never a hint about the method; a string, array or function gets one
+    sentence that says what kind of answer is wanted.
 
     Parameters
     ----------
-    answer : object
-        An array-like (list, tuple, numpy array, Keras/TensorFlow tensor).
-    shape : tuple, optional
-        The required shape.
-    dtype_kind : str, optional
-        Required numpy dtype kind, e.g. ``"f"`` for floats; ``"n"`` accepts any number.
+    exercise_id : str
+        ``"NN.short-name"``; the question itself is written in the lesson.
+    answer : float
+        The right value (an expression such as ``-math.log(0.8)`` is best).
+    hints : dict, optional
+        ``{wrong: hint}``, tried in order. A key is a number (matched within ``tolerance`` or
+        0.1 %), a tuple of numbers (any of them), or a function of the value that returns True.
+    otherwise : str
+        The hint for any other wrong number.
+    integer : bool
+        The answer is a whole number (a count): other values get a hint saying so.
+    tolerance : float, optional
+        Accepted distance from ``answer``: 0 for a whole-number answer, else 1e-3.
+    explanation : str, optional
+        Shown by :func:`solution` under the worked code.
 
     Examples
     --------
-    >>> expect_array([[1, 2], [3, 4]], (2, 2)).sum()
-    np.int64(10)
-    >>> expect_array([1, 2, 3], (2, 2))
-    Traceback (most recent call last):
-    ...
-    ValueError: expected shape (2, 2), got shape (3,)
+    >>> _ = number_exercise("00.demo-ln", -math.log(0.8), hints={0.2: "1 - p is not it."},
+    ...                     otherwise="Take minus the natural logarithm.")
+    >>> [check("00.demo-ln", a).status for a in (0.2231, np.float32(0.223), 0.2)]
+    ['correct', 'correct', 'not yet']
+    >>> check("00.demo-ln", 0.22).message
+    'Right idea: give at least 3 decimals (0.22 is rounded too far), or the exact expression.'
     """
-    if isinstance(answer, (str, bytes, dict, set)) or callable(answer) and not hasattr(answer, "__array__"):
-        raise ValueError(f"expected an array, got a {type(answer).__name__}")
-    try:
-        array = np.asarray(answer)
-    except Exception as exc:
-        raise ValueError(f"expected an array, got something numpy cannot read ({exc})") from None
-    if array.dtype == object:
-        raise ValueError("expected an array of numbers, got ragged or mixed data")
-    if shape is not None and array.shape != tuple(shape):
-        raise ValueError(f"expected shape {tuple(shape)}, got shape {array.shape}")
-    if dtype_kind == "n" and array.dtype.kind not in "biuf":
-        raise ValueError(f"expected numbers, got dtype {array.dtype}")
-    if dtype_kind and dtype_kind != "n" and array.dtype.kind != dtype_kind:
-        raise ValueError(f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}")
-    return array
+    answer = float(answer)
+    hints = dict(hints or {})
+    if tolerance is None:
+        tolerance = 0.0 if answer.is_integer() else 1e-3
+    for key in hints:
+        if not callable(key) and _number_matches(key, answer, tolerance):
+            raise ValueError(f"{exercise_id}: the hint for {key!r} would refuse the right answer")
+
+    def checker(given):
+        value = expect_number(given)
+        if abs(value - answer) <= max(tolerance, 1e-9):
+            return None
+        for key, hint in hints.items():
+            if _number_matches(key, value, tolerance):
+                return hint
+        rounded = None if integer else rounding_hint(value, answer)
+        if rounded:
+            return rounded
+        if integer and not value.is_integer():
+            return f"The answer is a whole number (a count), and {value:g} is not. {otherwise}"
+        return otherwise
+
+    checker.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
+    exercise(exercise_id, explanation=explanation)(checker)
+    return checker
 
 
-def call(function, *args, **kwargs):
-    """Call a learner's function; raise :class:`NotAttempted` when it still returns the placeholder.
+def _shape_matches(key, shape: tuple) -> bool:
+    if callable(key):
+        try:
+            return bool(key(shape))
+        except (IndexError, TypeError, ValueError):
+            return False
+    return tuple(key) == shape
+
+
+def shape_exercise(
+    exercise_id: str,
+    answer: tuple,
+    *,
+    hints: dict | None = None,
+    otherwise: str = "That is not it yet; re-read the question.",
+    axes: tuple | None = None,
+    explanation: str = "",
+):
+    """Register an exercise whose answer is a shape, with hints for the usual wrong ones.
+
+    Built in: a tuple, list, Keras shape or short array of whole numbers is read as a shape;
+    a ``None`` (as Keras prints the batch) gets "the batch here is N"; a whole array (such as
+    ``x_train``), an iterator or a string gets one sentence and is never read in full; the
+    right numbers in the wrong order and a wrong number of axes get their own hints.
+
+    Parameters
+    ----------
+    exercise_id : str
+        ``"NN.short-name"``; the question itself is written in the lesson.
+    answer : tuple of int
+        The right shape.
+    hints : dict, optional
+        ``{wrong: hint}``, tried in order: a key is a shape (a tuple) or a function of the
+        shape that returns True (one that raises IndexError counts as False).
+    otherwise : str
+        The hint for any other wrong shape.
+    axes : tuple of str, optional
+        The axes' names, e.g. ``("images", "rows", "columns", "channels")``, used in hints.
+    explanation : str, optional
+        Shown by :func:`solution` under the worked code.
 
     Examples
     --------
-    >>> call(lambda x: x + 1, 1)
-    2
-    >>> call(lambda: None)
-    Traceback (most recent call last):
-    ...
-    cnnteach.exercises.NotAttempted: Your function returns None: replace the ... in its body, then run the cell again.
+    >>> _ = shape_exercise("00.demo-conv-shape", (32, 14, 14, 8),
+    ...                    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."},
+    ...                    axes=("batch", "rows", "columns", "channels"))
+    >>> [check("00.demo-conv-shape", a).status for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
+    ['correct', 'correct', 'not yet']
+    >>> check("00.demo-conv-shape", (None, 14, 14, 8)).message
+    'None is how Keras prints a batch of any size; the batch here is 32: write 32 instead of None.'
     """
-    if not callable(function):
-        raise ValueError(f"expected a function, got a {type(function).__name__}")
-    result = function(*args, **kwargs)
-    if _placeholder(result):
-        raise NotAttempted("Your function returns None: replace the ... in its body, then run the cell again.")
-    return result
+    answer = tuple(int(v) for v in answer)
+    hints = dict(hints or {})
+    names = tuple(axes) if axes else tuple(f"axis {i}" for i in range(len(answer)))
 
+    def judge(shape: tuple) -> str | None:
+        if shape == answer:
+            return None
+        for key, hint in hints.items():
+            if _shape_matches(key, shape):
+                return hint
+        if sorted(shape) == sorted(answer):
+            return "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
+        if len(shape) != len(answer):
+            return f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
+        return otherwise
+
+    def checker(given):
+        shape = expect_shape(given)
+        if None not in shape:
+            return judge(shape)
+        if len(shape) != len(answer):  # e.g. (None, 11, 11, 32) where one image's shape is asked
+            return judge(tuple(1 if v is None else v for v in shape))
+        filled = tuple(a if v is None else v for v, a in zip(shape, answer))
+        missing = [i for i, v in enumerate(shape) if v is None]
+        said = "; ".join(
+            f"the batch here is {answer[i]}" if i == 0 else f"the {names[i]} here is {answer[i]}" for i in missing
+        )
+        first = "None is how Keras prints a batch of any size" if missing == [0] else "None is a size Keras does not know yet"
+        message = f"{first}; {said}: write {' and '.join(str(answer[i]) for i in missing)} instead of None."
+        rest = judge(filled)
+        return message if rest is None else f"{message} {rest}"
+
+    checker.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
+    exercise(exercise_id, explanation=explanation)(checker)
+    return checker
 
 # ----------------------------------------------------------------------------- solutions
 SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
@@ -339,7 +445,8 @@ class Solution:
     notes: list = field(default_factory=list)
 
     def _text(self, fence: bool) -> str:
-        parts = [f"Solution to {self.exercise_id}: {self.prompt}"]
+        head = f"Solution to {self.exercise_id}"
+        parts = [f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}" if self.prompt else head]
         if self.code:
             parts.append(f"```python\n{self.code}\n```" if fence else self.code)
         if self.explanation:
@@ -351,13 +458,32 @@ class Solution:
         return self._text(fence=False)
 
     def _repr_markdown_(self) -> str:
-        return "**" + self._text(fence=True).replace(":", ":**", 1)
+        return self._text(fence=True)
 
 
-def _solution_code(exercise_id: str) -> str | None:
+#: The start of an exercise's question in the Markdown cell before its exercise cell.
+PROMPT_RE = re.compile(r"^\*\*Exercise\b[^*]*\*\*[ \t]*", re.M)
+
+
+def exercise_prompt(markdown: str) -> str | None:
+    """The question in a lesson's Markdown cell: the text from its last ``**Exercise N.**`` on.
+
+    Examples
+    --------
+    >>> exercise_prompt("## Exercises\\n\\n**Exercise 1 (predict before you run).** How many rows?")
+    'How many rows?'
+    >>> exercise_prompt("## Summary") is None
+    True
+    """
+    starts = list(PROMPT_RE.finditer(markdown))
+    return markdown[starts[-1].end():].strip() if starts else None
+
+
+def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
+    """The question and the worked code of an exercise, read from its lesson (None if absent)."""
     folder = lessons_dir()
     if folder is None:
-        return None
+        return None, None
     lesson = exercise_id.split(".")[0]
     pattern = re.compile(r"check\(\s*['\"]" + re.escape(exercise_id) + r"['\"]")
     for path in sorted(folder.glob(f"{lesson}_*.ipynb")):
@@ -365,13 +491,14 @@ def _solution_code(exercise_id: str) -> str | None:
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         except (OSError, ValueError, KeyError):
             continue
-        for cell in cells:
+        for number, cell in enumerate(cells):
             source = "".join(cell.get("source", ""))
-            if cell.get("cell_type") == "code" and pattern.search(source):
+            if cell.get("cell_type") == "code" and SOLUTION_RE.search(source) and pattern.search(source):
                 blocks = [_dedent(m.group(2), m.group(1)) for m in SOLUTION_RE.finditer(source)]
-                if blocks:
-                    return "\n".join(b.rstrip("\n") for b in blocks)
-    return None
+                before = cells[number - 1] if number else {}
+                prompt = exercise_prompt("".join(before.get("source", ""))) if before.get("cell_type") == "markdown" else None
+                return prompt, "\n".join(b.rstrip("\n") for b in blocks)
+    return None, None
 
 
 def _dedent(block: str, indent: str) -> str:
@@ -381,8 +508,8 @@ def _dedent(block: str, indent: str) -> str:
 def solution(exercise_id) -> Solution:
     """Show the worked solution of an exercise, for learners who choose to look.
 
-    The code is read from the lesson notebook itself (the single source of answers); a
-    student edition built with ``cnnteach student`` has no solutions to show.
+    The question and the code are read from the lesson notebook itself (the single source of
+    questions and answers); a student edition built with ``cnnteach student`` has no code to show.
 
     Examples
     --------
@@ -393,6 +520,6 @@ def solution(exercise_id) -> Solution:
     entry = _REGISTRY.get(exercise_id) if isinstance(exercise_id, str) else None
     if entry is None:
         return Solution(str(exercise_id), f"There is no exercise called {exercise_id!r}; see list_exercises().")
-    code = _solution_code(exercise_id)
+    prompt, code = _from_lesson(exercise_id)
     notes = [] if code else ["(The worked code is not included in this edition of the course; ask your instructor.)"]
-    return Solution(exercise_id, entry.prompt, code or "", entry.explanation, notes)
+    return Solution(exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes)

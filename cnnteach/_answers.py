@@ -1,0 +1,244 @@
+"""Reading a learner's answer fairly: numbers, arrays, shapes and functions, never unbounded.
+
+Every reader either returns the answer in a plain form or raises :class:`AnswerError`, whose
+message is one sentence for the learner (``check`` shows it as it is). The rules that keep
+checks fair live here, once: a function that raises is reported with its error and input, a
+shape may not be a whole array, an iterator is never consumed, and a number rounded to one or
+two decimals is told to give more decimals rather than blamed for its method.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import math
+
+import numpy as np
+
+__all__ = ["AnswerError", "NotAttempted", "call", "describe", "expect_array", "expect_number", "expect_shape"]
+
+#: The longest shape a learner can mean; longer sequences are refused without being read.
+MAX_AXES = 8
+#: Arrays up to this many values are shown in a hint; larger ones by their shape.
+SHOWN_VALUES = 12
+
+
+class NotAttempted(Exception):
+    """Raised by a checker when the answer is still the placeholder."""
+
+
+class AnswerError(ValueError):
+    """An answer of the wrong kind; the message is the hint ``check`` shows."""
+
+
+def describe(value) -> str:
+    """A short text for a value in a hint: small arrays in full, large ones by their shape.
+
+    Examples
+    --------
+    >>> describe(np.array([-1000.0, 0.0, 1000.0]))
+    'array([-1000.,     0.,  1000.])'
+    >>> describe(np.zeros((60000, 28, 28), dtype=np.uint8))
+    'an array of shape (60000, 28, 28) and dtype uint8'
+    """
+    if isinstance(value, np.ndarray):
+        if value.size <= SHOWN_VALUES:
+            return repr(value)
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (bytes, str)) and len(value) > 40:
+        return f"a {type(value).__name__} of length {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _whole_set(shape) -> str:
+    if len(shape) >= 2 and shape[0] in (60000, 48000):
+        return " (that is the whole training set, not one image or one feature map)"
+    if len(shape) >= 2 and shape[0] == 10000:
+        return " (that is the whole test set, not one image or one feature map)"
+    return ""
+
+
+def _is_iterator(answer) -> bool:
+    return isinstance(answer, collections.abc.Iterator) or (
+        isinstance(answer, collections.abc.Iterable) and not isinstance(answer, collections.abc.Sized)
+    )
+
+
+def expect_number(answer, *, integer: bool = False) -> float:
+    """Return ``answer`` as a float, or raise AnswerError (a ValueError) with a hint.
+
+    Accepts Python and numpy numbers and 0-d arrays; rejects strings, bools and sequences.
+
+    Examples
+    --------
+    >>> expect_number(np.int64(7))
+    7.0
+    >>> expect_number("7")
+    Traceback (most recent call last):
+    ...
+    cnnteach._answers.AnswerError: expected a number, got the str '7' (remove the quotes)
+    """
+    if isinstance(answer, (bool, np.bool_)):
+        raise AnswerError("expected a number, got True/False")
+    if isinstance(answer, np.ndarray) and answer.ndim == 0:
+        answer = answer.item()
+    if isinstance(answer, str):
+        raise AnswerError(f"expected a number, got the str {describe(answer)} (remove the quotes)")
+    if isinstance(answer, np.ndarray):
+        raise AnswerError(f"expected one number, got an array of shape {answer.shape}{_whole_set(answer.shape)}")
+    if not isinstance(answer, (int, float, np.integer, np.floating)):
+        kind = "function" if callable(answer) else type(answer).__name__
+        raise AnswerError(f"expected a number, got a {kind}")
+    try:
+        value = float(answer)
+    except OverflowError:
+        raise AnswerError("expected a number of a sensible size, got one too large for a float") from None
+    if not math.isfinite(value):
+        raise AnswerError(f"expected a finite number, got {value}")
+    if integer and value != int(value):
+        raise AnswerError(f"expected a whole number, got {value:g}")
+    return value
+
+
+def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.ndarray:
+    """Return ``answer`` as a numpy array of the given shape, or raise AnswerError with a hint.
+
+    Parameters
+    ----------
+    answer : object
+        An array-like (list, tuple, numpy array, Keras/TensorFlow tensor).
+    shape : tuple, optional
+        The required shape.
+    dtype_kind : str, optional
+        Required numpy dtype kind, e.g. ``"f"`` for floats; ``"n"`` accepts any number.
+
+    Examples
+    --------
+    >>> expect_array([[1, 2], [3, 4]], (2, 2)).sum()
+    np.int64(10)
+    >>> expect_array([1, 2, 3], (2, 2))
+    Traceback (most recent call last):
+    ...
+    cnnteach._answers.AnswerError: expected shape (2, 2), got shape (3,)
+    """
+    if isinstance(answer, (str, bytes, dict, set)) or callable(answer) and not hasattr(answer, "__array__"):
+        kind = "function" if callable(answer) else type(answer).__name__
+        raise AnswerError(f"expected an array, got a {kind}")
+    if _is_iterator(answer) and not hasattr(answer, "__array__"):
+        raise AnswerError("expected an array, got an iterator (such as a generator): give a list or an array")
+    try:
+        array = np.asarray(answer)
+    except Exception as exc:
+        raise AnswerError(f"expected an array, got something numpy cannot read ({exc})") from None
+    if array.dtype == object:
+        if array.size <= 1000 and any(v is None for v in array.ravel()):
+            raise AnswerError("expected numbers, but your answer contains None: write a number in its place")
+        raise AnswerError("expected an array of numbers, got ragged or mixed data")
+    if shape is not None and array.shape != tuple(shape):
+        raise AnswerError(f"expected shape {tuple(shape)}, got shape {array.shape}")
+    if dtype_kind == "n" and array.dtype.kind not in "biuf":
+        raise AnswerError(f"expected numbers, got dtype {array.dtype}")
+    if dtype_kind and dtype_kind != "n" and array.dtype.kind != dtype_kind:
+        raise AnswerError(f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}")
+    return array
+
+
+def expect_shape(answer) -> tuple:
+    """Return a shape as a tuple of ints (None kept), reading at most a few values.
+
+    A tuple, a list, a Keras/TensorFlow shape or a short 1-D array of whole numbers is a shape;
+    a whole array, an iterator, a string or a single number is not, and gets a hint.
+
+    Examples
+    --------
+    >>> expect_shape([32, 14.0, np.int64(14), 8])
+    (32, 14, 14, 8)
+    >>> expect_shape((None, 14, 14, 8))
+    (None, 14, 14, 8)
+    >>> expect_shape(np.zeros((60000, 28, 28)))
+    Traceback (most recent call last):
+    ...
+    cnnteach._answers.AnswerError: that is an array of shape (60000, 28, 28) (that is the whole training set, not one image or one feature map), not a shape: give the shape itself, a tuple such as (2, 3)
+    """
+    example = "a tuple such as (2, 3)"
+    if isinstance(answer, str):
+        raise AnswerError(f"write the shape as {example}, without quotes")
+    if isinstance(answer, np.ndarray):
+        if answer.ndim != 1 or answer.size > MAX_AXES or answer.dtype.kind not in "iuf":
+            raise AnswerError(
+                f"that is an array of shape {answer.shape}{_whole_set(answer.shape)}, not a shape: "
+                f"give the shape itself, {example}"
+            )
+        answer = answer.tolist()
+    elif hasattr(answer, "as_list") and not isinstance(answer, (list, tuple)):  # tf.TensorShape
+        answer = answer.as_list()
+    if not isinstance(answer, (tuple, list)):
+        kind = "one number" if isinstance(answer, (int, float, np.number)) else f"a {type(answer).__name__}"
+        if _is_iterator(answer):
+            kind = "an iterator"
+        raise AnswerError(f"a shape has one whole number per axis, {example}; you gave {kind}")
+    if len(answer) > MAX_AXES:
+        raise AnswerError(f"a shape has one number per axis, but you gave {len(answer)} numbers: give the shape, {example}")
+    return tuple(None if v is None else int(expect_number(v, integer=True)) for v in answer)
+
+
+def call(function, *args, **kwargs):
+    """Call a learner's function; report what it raised, and the placeholder, as hints.
+
+    Raises
+    ------
+    NotAttempted
+        When the function still returns the placeholder (None or ...).
+    AnswerError
+        When ``function`` is not callable, or raises: the hint names the error and the input.
+
+    Examples
+    --------
+    >>> call(lambda x: x + 1, 1)
+    2
+    >>> call(lambda: None)
+    Traceback (most recent call last):
+    ...
+    cnnteach._answers.NotAttempted: Your function returns None: replace the ... in its body, then run the cell again.
+    >>> def softmax(z):
+    ...     return 1 / 0
+    >>> call(softmax, np.array([1.0, 2.0]))
+    Traceback (most recent call last):
+    ...
+    cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input softmax(array([1., 2.]))
+    """
+    if not callable(function):
+        raise AnswerError(f"expected a function, got a {type(function).__name__}: define it with def, then pass its name")
+    try:
+        result = function(*args, **kwargs)
+    except (NotAttempted, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        name = getattr(function, "__name__", "")
+        name = name if name.isidentifier() else "your_function"
+        shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
+        raise AnswerError(f"your function raised {type(exc).__name__}: {exc} on input {name}({shown})") from None
+    if result is None or result is ...:
+        raise NotAttempted("Your function returns None: replace the ... in its body, then run the cell again.")
+    return result
+
+
+def rounding_hint(value: float, answer: float) -> str | None:
+    """The hint for ``answer`` rounded to one or two decimals, or None when it is not that.
+
+    Only an answer that needs three or more decimals counts: 0.8 for 0.82 is a mistake, not a
+    rounding.
+
+    Examples
+    --------
+    >>> rounding_hint(0.22, -math.log(0.8))
+    'Right idea: give at least 3 decimals (0.22 is rounded too far), or the exact expression.'
+    >>> rounding_hint(0.8, 0.82) is None
+    True
+    """
+    if round(answer, 3) == round(answer, 2):
+        return None
+    for decimals in (2, 1):
+        if math.isclose(value, round(answer, decimals), abs_tol=1e-9):
+            return f"Right idea: give at least 3 decimals ({value:g} is rounded too far), or the exact expression."
+    return None

@@ -14,7 +14,15 @@ import math
 
 import numpy as np
 
-__all__ = ["AnswerError", "NotAttempted", "call", "describe", "expect_array", "expect_number", "expect_shape"]
+__all__ = [
+    "AnswerError",
+    "NotAttempted",
+    "call",
+    "describe",
+    "expect_array",
+    "expect_number",
+    "expect_shape",
+]
 
 #: The longest shape a learner can mean; longer sequences are refused without being read.
 MAX_AXES = 8
@@ -60,7 +68,8 @@ def _whole_set(shape) -> str:
 
 def _is_iterator(answer) -> bool:
     return isinstance(answer, collections.abc.Iterator) or (
-        isinstance(answer, collections.abc.Iterable) and not isinstance(answer, collections.abc.Sized)
+        isinstance(answer, collections.abc.Iterable)
+        and not isinstance(answer, collections.abc.Sized)
     )
 
 
@@ -83,16 +92,22 @@ def expect_number(answer, *, integer: bool = False) -> float:
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
     if isinstance(answer, str):
-        raise AnswerError(f"expected a number, got the str {describe(answer)} (remove the quotes)")
+        raise AnswerError(
+            f"expected a number, got the str {describe(answer)} (remove the quotes)"
+        )
     if isinstance(answer, np.ndarray):
-        raise AnswerError(f"expected one number, got an array of shape {answer.shape}{_whole_set(answer.shape)}")
+        raise AnswerError(
+            f"expected one number, got an array of shape {answer.shape}{_whole_set(answer.shape)}"
+        )
     if not isinstance(answer, (int, float, np.integer, np.floating)):
         kind = "function" if callable(answer) else type(answer).__name__
         raise AnswerError(f"expected a number, got a {kind}")
     try:
         value = float(answer)
     except OverflowError:
-        raise AnswerError("expected a number of a sensible size, got one too large for a float") from None
+        raise AnswerError(
+            "expected a number of a sensible size, got one too large for a float"
+        ) from None
     if not math.isfinite(value):
         raise AnswerError(f"expected a finite number, got {value}")
     if integer and value != int(value):
@@ -121,25 +136,37 @@ def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.nda
     ...
     cnnteach._answers.AnswerError: expected shape (2, 2), got shape (3,)
     """
-    if isinstance(answer, (str, bytes, dict, set)) or callable(answer) and not hasattr(answer, "__array__"):
+    if (
+        isinstance(answer, (str, bytes, dict, set))
+        or callable(answer)
+        and not hasattr(answer, "__array__")
+    ):
         kind = "function" if callable(answer) else type(answer).__name__
         raise AnswerError(f"expected an array, got a {kind}")
     if _is_iterator(answer) and not hasattr(answer, "__array__"):
-        raise AnswerError("expected an array, got an iterator (such as a generator): give a list or an array")
+        raise AnswerError(
+            "expected an array, got an iterator (such as a generator): give a list or an array"
+        )
     try:
         array = np.asarray(answer)
-    except Exception as exc:
-        raise AnswerError(f"expected an array, got something numpy cannot read ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - numpy may raise anything
+        raise AnswerError(
+            f"expected an array, got something numpy cannot read ({exc})"
+        ) from None
     if array.dtype == object:
         if array.size <= 1000 and any(v is None for v in array.ravel()):
-            raise AnswerError("expected numbers, but your answer contains None: write a number in its place")
+            raise AnswerError(
+                "expected numbers, but your answer contains None: write a number in its place"
+            )
         raise AnswerError("expected an array of numbers, got ragged or mixed data")
     if shape is not None and array.shape != tuple(shape):
         raise AnswerError(f"expected shape {tuple(shape)}, got shape {array.shape}")
     if dtype_kind == "n" and array.dtype.kind not in "biuf":
         raise AnswerError(f"expected numbers, got dtype {array.dtype}")
     if dtype_kind and dtype_kind != "n" and array.dtype.kind != dtype_kind:
-        raise AnswerError(f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}")
+        raise AnswerError(
+            f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}"
+        )
     return array
 
 
@@ -170,16 +197,28 @@ def expect_shape(answer) -> tuple:
                 f"give the shape itself, {example}"
             )
         answer = answer.tolist()
-    elif hasattr(answer, "as_list") and not isinstance(answer, (list, tuple)):  # tf.TensorShape
+    elif hasattr(answer, "as_list") and not isinstance(
+        answer, (list, tuple)
+    ):  # tf.TensorShape
         answer = answer.as_list()
     if not isinstance(answer, (tuple, list)):
-        kind = "one number" if isinstance(answer, (int, float, np.number)) else f"a {type(answer).__name__}"
+        kind = (
+            "one number"
+            if isinstance(answer, (int, float, np.number))
+            else f"a {type(answer).__name__}"
+        )
         if _is_iterator(answer):
             kind = "an iterator"
-        raise AnswerError(f"a shape has one whole number per axis, {example}; you gave {kind}")
+        raise AnswerError(
+            f"a shape has one whole number per axis, {example}; you gave {kind}"
+        )
     if len(answer) > MAX_AXES:
-        raise AnswerError(f"a shape has one number per axis, but you gave {len(answer)} numbers: give the shape, {example}")
-    return tuple(None if v is None else int(expect_number(v, integer=True)) for v in answer)
+        raise AnswerError(
+            f"a shape has one number per axis, but you gave {len(answer)} numbers: give the shape, {example}"
+        )
+    return tuple(
+        None if v is None else int(expect_number(v, integer=True)) for v in answer
+    )
 
 
 def call(function, *args, **kwargs):
@@ -208,23 +247,32 @@ def call(function, *args, **kwargs):
     cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input softmax(array([1., 2.]))
     """
     if not callable(function):
-        raise AnswerError(f"expected a function, got a {type(function).__name__}: define it with def, then pass its name")
+        raise AnswerError(
+            f"expected a function, got a {type(function).__name__}: define it with def, then pass its name"
+        )
     try:
         result = function(*args, **kwargs)
     except (NotAttempted, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the learner raised is reported
         name = getattr(function, "__name__", "")
         name = name if name.isidentifier() else "your_function"
-        shown = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
-        raise AnswerError(f"your function raised {type(exc).__name__}: {exc} on input {name}({shown})") from None
+        shown = ", ".join(
+            [describe(a) for a in args]
+            + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+        )
+        raise AnswerError(
+            f"your function raised {type(exc).__name__}: {exc} on input {name}({shown})"
+        ) from None
     if result is None or result is ...:
-        raise NotAttempted("Your function returns None: replace the ... in its body, then run the cell again.")
+        raise NotAttempted(
+            "Your function returns None: replace the ... in its body, then run the cell again."
+        )
     return result
 
 
 def rounding_hint(value: float, answer: float) -> str | None:
-    """The hint for ``answer`` rounded to one or two decimals, or None when it is not that.
+    """The hint for ``answer`` rounded (or cut) to one or two decimals, or None when it is not that.
 
     Only an answer that needs three or more decimals counts: 0.8 for 0.82 is a mistake, not a
     rounding.
@@ -233,12 +281,17 @@ def rounding_hint(value: float, answer: float) -> str | None:
     --------
     >>> rounding_hint(0.22, -math.log(0.8))
     'Right idea: give at least 3 decimals (0.22 is rounded too far), or the exact expression.'
-    >>> rounding_hint(0.8, 0.82) is None
-    True
+    >>> rounding_hint(0.63, 0.625) is not None, rounding_hint(0.8, 0.82) is None
+    (True, True)
     """
-    if round(answer, 3) == round(answer, 2):
+    if math.isclose(answer, round(answer, 2), abs_tol=1e-12):
         return None
     for decimals in (2, 1):
-        if math.isclose(value, round(answer, decimals), abs_tol=1e-9):
+        scale = 10.0**decimals
+        shortened = (
+            math.floor(answer * scale + 0.5) / scale,
+            math.trunc(answer * scale) / scale,
+        )
+        if any(math.isclose(value, v, abs_tol=1e-9) for v in shortened):
             return f"Right idea: give at least 3 decimals ({value:g} is rounded too far), or the exact expression."
     return None

@@ -22,15 +22,12 @@ from __future__ import annotations
 import html
 import importlib
 import json
-import math
 import pkgutil
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 from cnnteach._answers import (
     AnswerError,
@@ -76,7 +73,11 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 _LOADED = False
 
-STATUS_TEXT = {"correct": "Correct", "not yet": "Not yet", "not attempted": "Not attempted"}
+STATUS_TEXT = {
+    "correct": "Correct",
+    "not yet": "Not yet",
+    "not attempted": "Not attempted",
+}
 STATUS_ICON = {"correct": "✓", "not yet": "✗", "not attempted": "✎"}
 STATUS_COLOUR = {"correct": "#1a7f37", "not yet": "#b35900", "not attempted": "#57606a"}
 
@@ -107,7 +108,10 @@ def exercise(exercise_id: str, prompt: str = "", explanation: str = ""):
         raise ValueError(f"exercise id {exercise_id!r} must look like '04.output-size'")
 
     def register(checker):
-        if exercise_id in _REGISTRY and _REGISTRY[exercise_id].checker.__module__ != checker.__module__:
+        if (
+            exercise_id in _REGISTRY
+            and _REGISTRY[exercise_id].checker.__module__ != checker.__module__
+        ):
             raise ValueError(f"exercise id {exercise_id!r} is registered twice")
         _REGISTRY[exercise_id] = Exercise(exercise_id, prompt, checker, explanation)
         return checker
@@ -122,7 +126,9 @@ def _load_bank() -> None:
         return
     from cnnteach import exercise_bank
 
-    for module in sorted(pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name):
+    for module in sorted(
+        pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name
+    ):
         importlib.import_module(f"cnnteach.exercise_bank.{module.name}")
     _LOADED = True
 
@@ -173,7 +179,7 @@ class Feedback:
         colour = STATUS_COLOUR[self.status]
         return (
             f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:2px 0">'
-            f"<b style=\"color:{colour}\">{STATUS_ICON[self.status]} {STATUS_TEXT[self.status]}</b>"
+            f'<b style="color:{colour}">{STATUS_ICON[self.status]} {STATUS_TEXT[self.status]}</b>'
             f" <code>{html.escape(self.exercise_id)}</code>"
             + (f"<br>{html.escape(self.message)}" if self.message else "")
             + "</div>"
@@ -211,26 +217,54 @@ def check(exercise_id, answer) -> Feedback:
         entry = _REGISTRY.get(key) if isinstance(exercise_id, str) else None
         if entry is None:
             return Feedback(
-                key, "not yet",
+                key,
+                "not yet",
                 f"There is no exercise called {key!r}; copy the id from the lesson, or see list_exercises().",
             )
         if _placeholder(answer):
-            return Feedback(key, "not attempted", "Replace the ... with your answer, then run the cell again.")
+            return Feedback(
+                key,
+                "not attempted",
+                "Replace the ... with your answer, then run the cell again.",
+            )
         try:
             hint = entry.checker(answer)
         except NotAttempted as exc:
-            return Feedback(key, "not attempted", str(exc) or "Replace the ... with your answer, then run the cell again.")
-        except AnswerError as exc:  # the answer's kind is wrong: the message is the hint
+            return Feedback(
+                key,
+                "not attempted",
+                str(exc)
+                or "Replace the ... with your answer, then run the cell again.",
+            )
+        except (
+            AnswerError
+        ) as exc:  # the answer's kind is wrong: the message is the hint
             return Feedback(key, "not yet", _sentence(str(exc)))
-        except Exception as exc:  # anything else the checker met is simply "not yet"
-            return Feedback(key, "not yet", f"Checking your answer raised {type(exc).__name__}: {exc}. {_kind_hint(answer)}")
+        except Exception as exc:  # noqa: BLE001 - anything else the checker met is simply "not yet"
+            return Feedback(
+                key,
+                "not yet",
+                f"Checking your answer raised {type(exc).__name__}: {exc}. {_kind_hint(answer)}",
+            )
         if hint is None or hint is True:
             return Feedback(key, "correct", "Well done.")
-        return Feedback(key, "not yet", str(hint) if hint is not False else "That is not it yet; re-read the question.")
-    except BaseException as exc:  # pragma: no cover - last line of defence (KeyboardInterrupt passes)
+        return Feedback(
+            key,
+            "not yet",
+            str(hint)
+            if hint is not False
+            else "That is not it yet; re-read the question.",
+        )
+    except (
+        BaseException
+    ) as exc:  # pragma: no cover - last line of defence (KeyboardInterrupt passes)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return Feedback(str(exercise_id), "not yet", f"The checker could not read this answer ({type(exc).__name__}).")
+        return Feedback(
+            str(exercise_id),
+            "not yet",
+            f"The checker could not read this answer ({type(exc).__name__}).",
+        )
 
 
 def _kind_hint(answer) -> str:
@@ -293,6 +327,7 @@ def number_exercise(
 
     Examples
     --------
+    >>> import math
     >>> _ = number_exercise("00.demo-ln", -math.log(0.8), hints={0.2: "1 - p is not it."},
     ...                     otherwise="Take minus the natural logarithm.")
     >>> [check("00.demo-ln", a).status for a in (0.2231, np.float32(0.223), 0.2)]
@@ -306,7 +341,9 @@ def number_exercise(
         tolerance = 0.0 if answer.is_integer() else 1e-3
     for key in hints:
         if not callable(key) and _number_matches(key, answer, tolerance):
-            raise ValueError(f"{exercise_id}: the hint for {key!r} would refuse the right answer")
+            raise ValueError(
+                f"{exercise_id}: the hint for {key!r} would refuse the right answer"
+            )
 
     def checker(given):
         value = expect_number(given)
@@ -389,23 +426,36 @@ def shape_exercise(
             if _shape_matches(key, shape):
                 return hint
         if sorted(shape) == sorted(answer):
-            return "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
+            return (
+                "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
+            )
         if len(shape) != len(answer):
-            return f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
+            return (
+                f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
+            )
         return otherwise
 
     def checker(given):
         shape = expect_shape(given)
         if None not in shape:
             return judge(shape)
-        if len(shape) != len(answer):  # e.g. (None, 11, 11, 32) where one image's shape is asked
+        if len(shape) != len(
+            answer
+        ):  # e.g. (None, 11, 11, 32) where one image's shape is asked
             return judge(tuple(1 if v is None else v for v in shape))
         filled = tuple(a if v is None else v for v, a in zip(shape, answer))
         missing = [i for i, v in enumerate(shape) if v is None]
         said = "; ".join(
-            f"the batch here is {answer[i]}" if i == 0 else f"the {names[i]} here is {answer[i]}" for i in missing
+            f"the batch here is {answer[i]}"
+            if i == 0
+            else f"the {names[i]} here is {answer[i]}"
+            for i in missing
         )
-        first = "None is how Keras prints a batch of any size" if missing == [0] else "None is a size Keras does not know yet"
+        first = (
+            "None is how Keras prints a batch of any size"
+            if missing == [0]
+            else "None is a size Keras does not know yet"
+        )
         message = f"{first}; {said}: write {' and '.join(str(answer[i]) for i in missing)} instead of None."
         rest = judge(filled)
         return message if rest is None else f"{message} {rest}"
@@ -414,8 +464,12 @@ def shape_exercise(
     exercise(exercise_id, explanation=explanation)(checker)
     return checker
 
+
 # ----------------------------------------------------------------------------- solutions
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+SOLUTION_RE = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 def lessons_dir() -> Path | None:
@@ -430,7 +484,9 @@ def lessons_dir() -> Path | None:
     import os
 
     env = os.environ.get("CNNTEACH_LESSONS")
-    candidate = Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+    candidate = (
+        Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+    )
     return candidate if candidate.is_dir() else None
 
 
@@ -446,7 +502,11 @@ class Solution:
 
     def _text(self, fence: bool) -> str:
         head = f"Solution to {self.exercise_id}"
-        parts = [f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}" if self.prompt else head]
+        parts = [
+            f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}"
+            if self.prompt
+            else head
+        ]
         if self.code:
             parts.append(f"```python\n{self.code}\n```" if fence else self.code)
         if self.explanation:
@@ -462,7 +522,7 @@ class Solution:
 
 
 #: The start of an exercise's question in the Markdown cell before its exercise cell.
-PROMPT_RE = re.compile(r"^\*\*Exercise\b[^*]*\*\*[ \t]*", re.M)
+PROMPT_RE = re.compile(r"^\*\*Exercise\b[^*]*\*\*[ \t]*", re.MULTILINE)
 
 
 def exercise_prompt(markdown: str) -> str | None:
@@ -476,7 +536,7 @@ def exercise_prompt(markdown: str) -> str | None:
     True
     """
     starts = list(PROMPT_RE.finditer(markdown))
-    return markdown[starts[-1].end():].strip() if starts else None
+    return markdown[starts[-1].end() :].strip() if starts else None
 
 
 def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
@@ -493,16 +553,27 @@ def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
             continue
         for number, cell in enumerate(cells):
             source = "".join(cell.get("source", ""))
-            if cell.get("cell_type") == "code" and SOLUTION_RE.search(source) and pattern.search(source):
-                blocks = [_dedent(m.group(2), m.group(1)) for m in SOLUTION_RE.finditer(source)]
+            if (
+                cell.get("cell_type") == "code"
+                and SOLUTION_RE.search(source)
+                and pattern.search(source)
+            ):
+                blocks = [
+                    _dedent(m.group(2), m.group(1))
+                    for m in SOLUTION_RE.finditer(source)
+                ]
                 before = cells[number - 1] if number else {}
-                prompt = exercise_prompt("".join(before.get("source", ""))) if before.get("cell_type") == "markdown" else None
+                prompt = (
+                    exercise_prompt("".join(before.get("source", "")))
+                    if before.get("cell_type") == "markdown"
+                    else None
+                )
                 return prompt, "\n".join(b.rstrip("\n") for b in blocks)
     return None, None
 
 
 def _dedent(block: str, indent: str) -> str:
-    return "\n".join(line[len(indent):] if line.startswith(indent) else line for line in block.splitlines())
+    return "\n".join(line.removeprefix(indent) for line in block.splitlines())
 
 
 def solution(exercise_id) -> Solution:
@@ -519,7 +590,18 @@ def solution(exercise_id) -> Solution:
     _load_bank()
     entry = _REGISTRY.get(exercise_id) if isinstance(exercise_id, str) else None
     if entry is None:
-        return Solution(str(exercise_id), f"There is no exercise called {exercise_id!r}; see list_exercises().")
+        return Solution(
+            str(exercise_id),
+            f"There is no exercise called {exercise_id!r}; see list_exercises().",
+        )
     prompt, code = _from_lesson(exercise_id)
-    notes = [] if code else ["(The worked code is not included in this edition of the course; ask your instructor.)"]
-    return Solution(exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes)
+    notes = (
+        []
+        if code
+        else [
+            "(The worked code is not included in this edition of the course; ask your instructor.)"
+        ]
+    )
+    return Solution(
+        exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes
+    )

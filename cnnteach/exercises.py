@@ -304,7 +304,8 @@ def number_exercise(
     The fairness rules are built in: any number type is read (``24``, ``24.0``,
     ``np.int64(24)``, a 0-d array); a non-integer answer is accepted within ``tolerance``, so
     3 decimals are enough; the answer rounded to 1 or 2 decimals gets "Right idea: give at
-    least 3 decimals", never a hint about the method; a string, array or function gets one
+    least 3 decimals", never only a hint about the method (when a usual mistake gives the same
+    number, both are said); a string, array or function gets one
     sentence that says what kind of answer is wanted.
 
     Parameters
@@ -328,6 +329,7 @@ def number_exercise(
     Examples
     --------
     >>> import math
+    >>> import numpy as np
     >>> _ = number_exercise("00.demo-ln", -math.log(0.8), hints={0.2: "1 - p is not it."},
     ...                     otherwise="Take minus the natural logarithm.")
     >>> [check("00.demo-ln", a).status for a in (0.2231, np.float32(0.223), 0.2)]
@@ -349,12 +351,17 @@ def number_exercise(
         value = expect_number(given)
         if abs(value - answer) <= max(tolerance, 1e-9):
             return None
-        for key, hint in hints.items():
-            if _number_matches(key, value, tolerance):
-                return hint
+        hint = next(
+            (h for key, h in hints.items() if _number_matches(key, value, tolerance)),
+            None,
+        )
         rounded = None if integer else rounding_hint(value, answer)
-        if rounded:
-            return rounded
+        if (
+            rounded and hint
+        ):  # e.g. 0.2: -ln(0.8) rounded to 1 decimal, or the mistake 1 - p
+            return f"{rounded} If you did not round: {hint}"
+        if rounded or hint:
+            return rounded or hint
         if integer and not value.is_integer():
             return f"The answer is a whole number (a count), and {value:g} is not. {otherwise}"
         return otherwise

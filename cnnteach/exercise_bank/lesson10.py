@@ -47,6 +47,7 @@ CHAIN = (
 
 
 def _cases():
+    yield CHAIN
     boxes = [
         [0, 0, 10, 10],
         [1, 1, 11, 11],
@@ -100,6 +101,12 @@ def _(function):
         want = non_max_suppression(boxes, scores, threshold).tolist()
         if got == want:
             continue
+        if boxes is CHAIN[0] and got == [0]:
+            return (
+                "For a chain of boxes (0 overlaps 1, 1 overlaps 2, 0 and 2 do not) you kept only [0]: box 1 is "
+                "suppressed by box 0, and a suppressed box suppresses nothing, so box 2 stays. Compare the "
+                "remaining boxes only with the boxes you keep."
+            )
         if sorted(got) == sorted(want):
             return "You keep the right boxes; return them best score first."
         if len(got) == len(boxes):

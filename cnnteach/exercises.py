@@ -24,7 +24,6 @@ import importlib
 import json
 import pkgutil
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,8 @@ from cnnteach._answers import (
     expect_array,
     expect_number,
     expect_shape,
-    rounding_hint,
+    number_exercise,
+    shape_exercise,
 )
 
 __all__ = [
@@ -277,199 +277,6 @@ def _sentence(text: str) -> str:
     text = text.strip()
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
-
-
-# ----------------------------------------------------------------------------- declarative checkers
-def _number_matches(key, value: float, tolerance: float) -> bool:
-    if callable(key):
-        return bool(key(value))
-    if isinstance(key, (tuple, list, set, frozenset)):
-        return any(_number_matches(k, value, tolerance) for k in key)
-    relative = 0.0 if float(key).is_integer() else 1e-3 * abs(key)
-    return abs(value - key) <= max(tolerance, relative, 1e-9)
-
-
-def number_exercise(
-    exercise_id: str,
-    answer: float,
-    *,
-    hints: dict | None = None,
-    otherwise: str = "That is not it yet; re-read the question.",
-    integer: bool = False,
-    tolerance: float | None = None,
-    explanation: str = "",
-):
-    """Register an exercise whose answer is one number, with hints for the usual wrong ones.
-
-    The fairness rules are built in: any number type is read (``24``, ``24.0``,
-    ``np.int64(24)``, a 0-d array); a non-integer answer is accepted within ``tolerance``, so
-    3 decimals are enough; the answer rounded to 1 or 2 decimals gets "Right idea: give at
-    least 3 decimals", never only a hint about the method (when a usual mistake gives the same
-    number, both are said); a string, array or function gets one
-    sentence that says what kind of answer is wanted.
-
-    Parameters
-    ----------
-    exercise_id : str
-        ``"NN.short-name"``; the question itself is written in the lesson.
-    answer : float
-        The right value (an expression such as ``-math.log(0.8)`` is best).
-    hints : dict, optional
-        ``{wrong: hint}``, tried in order. A key is a number (matched within ``tolerance`` or
-        0.1 %), a tuple of numbers (any of them), or a function of the value that returns True.
-    otherwise : str
-        The hint for any other wrong number.
-    integer : bool
-        The answer is a whole number (a count): other values get a hint saying so.
-    tolerance : float, optional
-        Accepted distance from ``answer``: 0 for a whole-number answer, else 1e-3.
-    explanation : str, optional
-        Shown by :func:`solution` under the worked code.
-
-    Examples
-    --------
-    >>> import math
-    >>> import numpy as np
-    >>> _ = number_exercise("00.demo-ln", -math.log(0.8), hints={0.2: "1 - p is not it."},
-    ...                     otherwise="Take minus the natural logarithm.")
-    >>> [check("00.demo-ln", a).status for a in (0.2231, np.float32(0.223), 0.2)]
-    ['correct', 'correct', 'not yet']
-    >>> check("00.demo-ln", 0.22).message
-    'Right idea: give at least 3 decimals (0.22 is rounded too far), or the exact expression.'
-    """
-    answer = float(answer)
-    hints = dict(hints or {})
-    if tolerance is None:
-        tolerance = 0.0 if answer.is_integer() else 1e-3
-    for key in hints:
-        if not callable(key) and _number_matches(key, answer, tolerance):
-            raise ValueError(
-                f"{exercise_id}: the hint for {key!r} would refuse the right answer"
-            )
-
-    def checker(given):
-        value = expect_number(given)
-        if abs(value - answer) <= max(tolerance, 1e-9):
-            return None
-        hint = next(
-            (h for key, h in hints.items() if _number_matches(key, value, tolerance)),
-            None,
-        )
-        rounded = None if integer else rounding_hint(value, answer)
-        if (
-            rounded and hint
-        ):  # e.g. 0.2: -ln(0.8) rounded to 1 decimal, or the mistake 1 - p
-            return f"{rounded} If you did not round: {hint}"
-        if rounded or hint:
-            return rounded or hint
-        if integer and not value.is_integer():
-            return f"The answer is a whole number (a count), and {value:g} is not. {otherwise}"
-        return otherwise
-
-    checker.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
-    exercise(exercise_id, explanation=explanation)(checker)
-    return checker
-
-
-def _shape_matches(key, shape: tuple) -> bool:
-    if callable(key):
-        try:
-            return bool(key(shape))
-        except (IndexError, TypeError, ValueError):
-            return False
-    return tuple(key) == shape
-
-
-def shape_exercise(
-    exercise_id: str,
-    answer: tuple,
-    *,
-    hints: dict | None = None,
-    otherwise: str = "That is not it yet; re-read the question.",
-    axes: tuple | None = None,
-    explanation: str = "",
-):
-    """Register an exercise whose answer is a shape, with hints for the usual wrong ones.
-
-    Built in: a tuple, list, Keras shape or short array of whole numbers is read as a shape;
-    a ``None`` (as Keras prints the batch) gets "the batch here is N"; a whole array (such as
-    ``x_train``), an iterator or a string gets one sentence and is never read in full; the
-    right numbers in the wrong order and a wrong number of axes get their own hints.
-
-    Parameters
-    ----------
-    exercise_id : str
-        ``"NN.short-name"``; the question itself is written in the lesson.
-    answer : tuple of int
-        The right shape.
-    hints : dict, optional
-        ``{wrong: hint}``, tried in order: a key is a shape (a tuple) or a function of the
-        shape that returns True (one that raises IndexError counts as False).
-    otherwise : str
-        The hint for any other wrong shape.
-    axes : tuple of str, optional
-        The axes' names, e.g. ``("images", "rows", "columns", "channels")``, used in hints.
-    explanation : str, optional
-        Shown by :func:`solution` under the worked code.
-
-    Examples
-    --------
-    >>> _ = shape_exercise("00.demo-conv-shape", (32, 14, 14, 8),
-    ...                    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."},
-    ...                    axes=("batch", "rows", "columns", "channels"))
-    >>> [check("00.demo-conv-shape", a).status for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
-    ['correct', 'correct', 'not yet']
-    >>> check("00.demo-conv-shape", (None, 14, 14, 8)).message
-    'None is how Keras prints a batch of any size; the batch here is 32: write 32 instead of None.'
-    """
-    answer = tuple(int(v) for v in answer)
-    hints = dict(hints or {})
-    names = tuple(axes) if axes else tuple(f"axis {i}" for i in range(len(answer)))
-
-    def judge(shape: tuple) -> str | None:
-        if shape == answer:
-            return None
-        for key, hint in hints.items():
-            if _shape_matches(key, shape):
-                return hint
-        if sorted(shape) == sorted(answer):
-            return (
-                "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
-            )
-        if len(shape) != len(answer):
-            return (
-                f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
-            )
-        return otherwise
-
-    def checker(given):
-        shape = expect_shape(given)
-        if None not in shape:
-            return judge(shape)
-        if len(shape) != len(
-            answer
-        ):  # e.g. (None, 11, 11, 32) where one image's shape is asked
-            return judge(tuple(1 if v is None else v for v in shape))
-        filled = tuple(a if v is None else v for v, a in zip(shape, answer))
-        missing = [i for i, v in enumerate(shape) if v is None]
-        said = "; ".join(
-            f"the batch here is {answer[i]}"
-            if i == 0
-            else f"the {names[i]} here is {answer[i]}"
-            for i in missing
-        )
-        first = (
-            "None is how Keras prints a batch of any size"
-            if missing == [0]
-            else "None is a size Keras does not know yet"
-        )
-        message = f"{first}; {said}: write {' and '.join(str(answer[i]) for i in missing)} instead of None."
-        rest = judge(filled)
-        return message if rest is None else f"{message} {rest}"
-
-    checker.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
-    exercise(exercise_id, explanation=explanation)(checker)
-    return checker
 
 
 # ----------------------------------------------------------------------------- solutions

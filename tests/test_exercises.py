@@ -8,14 +8,21 @@ import itertools
 import json
 import re
 
+import lesson_exercises
 import numpy as np
 import pytest
 
 from cnnteach import exercises
-from cnnteach.exercises import Feedback, check, exercise, expect_array, expect_number, list_exercises, solution
+from cnnteach.exercises import (
+    Feedback,
+    check,
+    exercise,
+    expect_array,
+    expect_number,
+    list_exercises,
+    solution,
+)
 from cnnteach.student import strip_solutions
-
-import lesson_exercises
 
 
 @exercise("00.demo-square", "Write square(x).", explanation="Multiply x by itself.")
@@ -224,7 +231,7 @@ NEEDS_LESSON_STATE = {"10.dense-as-conv": {"fcn"}}
 MNIST_NAMES = {"x_train", "y_train", "x_test", "y_test"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _setup_imports(notebook):
     return lesson_exercises.setup_imports(notebook)
 
@@ -287,3 +294,21 @@ def test_exercises_are_numbered_in_order(path):
 def test_solution_is_imported_wherever_a_lesson_mentions_it(path):
     if any("solution(" in c["source"] for c in lesson_exercises.read_cells(path)):
         assert "solution" in _setup_imports(path), f"{path.name} mentions solution() but its Setup cell does not import it"
+
+
+X_TRAIN_LIKE = np.zeros((60000, 28, 28), dtype=np.uint8)
+
+
+def _raises(*args):
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("exercise_id", list_exercises())
+def test_every_exercise_bounds_huge_answers_and_names_what_a_function_raised(exercise_id):
+    for answer in (X_TRAIN_LIKE, itertools.count(), (i for i in itertools.count())):
+        feedback = check(exercise_id, answer)  # returns at once: nothing is read in full
+        assert not feedback and feedback.message, (exercise_id, feedback)
+    feedback = check(exercise_id, _raises)
+    assert not feedback and "You gave a function" not in feedback.message
+    if feedback.message.startswith("Your function raised"):
+        assert "RuntimeError: boom on input _raises(" in feedback.message

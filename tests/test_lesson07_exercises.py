@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.exercises import check, list_exercises
-
-from lesson_exercises import accepts_right_refuses_wrong
 
 WRONG_KINDS = ["188", None, ..., [188], {"n": 1}, True, float("nan"), object(), lambda: 1]
 

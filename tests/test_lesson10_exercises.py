@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.boxes import average_precision
 from cnnteach.detect import iou
 from cnnteach.exercises import check, list_exercises
-
-from lesson_exercises import accepts_right_refuses_wrong
 
 WRONG_KINDS = ["0.5", None, ..., {"p": 1}, True, float("nan"), object(), lambda: 1]
 

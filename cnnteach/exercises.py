@@ -1,7 +1,8 @@
 """Checked exercises: instant, friendly feedback that can never crash a lesson.
 
-A lesson's exercise cell looks like this (the solution is marked the nbgrader way, and
-``cnnteach student`` replaces it with a placeholder that runs)::
+A lesson's exercise is a Markdown cell that asks the question (``**Exercise N.** ...``, the
+one place the prompt is written) and the code cell after it. The solution is marked the
+nbgrader way, and ``cnnteach student`` replaces it with a placeholder that runs::
 
     answer = ...  # replace ... with your answer
     ### BEGIN SOLUTION
@@ -9,10 +10,11 @@ A lesson's exercise cell looks like this (the solution is marked the nbgrader wa
     ### END SOLUTION
     check("01.pixel-count", answer)
 
-Exercises are defined in ``cnnteach/exercise_bank/lessonNN.py`` with the :func:`exercise`
-decorator. A checker receives the learner's answer and returns ``None`` when it is right or
-a hint (a string that teaches) when it is not; it may raise anything, which :func:`check`
-turns into "Not yet".
+Checkers live in ``cnnteach/exercise_bank/lessonNN.py``. Most are data:
+:func:`number_exercise` and :func:`shape_exercise` take the right answer and a table of
+hints for the usual wrong ones. A custom checker uses the :func:`exercise` decorator: it
+receives the answer and returns ``None`` when it is right or a hint (a string that teaches)
+when it is not. Whatever a checker raises, :func:`check` turns into "Not yet".
 """
 
 from __future__ import annotations
@@ -22,13 +24,23 @@ import importlib
 import json
 import pkgutil
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import numpy as np
+from cnnteach._answers import (
+    AnswerError,
+    NotAttempted,
+    call,
+    expect_array,
+    expect_number,
+    expect_shape,
+    number_exercise,
+    shape_exercise,
+)
 
 __all__ = [
+    "AnswerError",
     "Feedback",
     "NotAttempted",
     "call",
@@ -36,13 +48,12 @@ __all__ = [
     "exercise",
     "expect_array",
     "expect_number",
+    "expect_shape",
     "list_exercises",
+    "number_exercise",
+    "shape_exercise",
     "solution",
 ]
-
-
-class NotAttempted(Exception):
-    """Raised by a checker when the answer is still the placeholder."""
 
 
 @dataclass(frozen=True)
@@ -62,26 +73,32 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 _LOADED = False
 
-STATUS_TEXT = {"correct": "Correct", "not yet": "Not yet", "not attempted": "Not attempted"}
+STATUS_TEXT = {
+    "correct": "Correct",
+    "not yet": "Not yet",
+    "not attempted": "Not attempted",
+}
 STATUS_ICON = {"correct": "✓", "not yet": "✗", "not attempted": "✎"}
 STATUS_COLOUR = {"correct": "#1a7f37", "not yet": "#b35900", "not attempted": "#57606a"}
 
 
-def exercise(exercise_id: str, prompt: str, explanation: str = ""):
+def exercise(exercise_id: str, prompt: str = "", explanation: str = ""):
     """Register a checker for ``exercise_id`` (a decorator used in ``exercise_bank``).
 
     Parameters
     ----------
     exercise_id : str
         ``"NN.short-name"``, where NN is the lesson number.
-    prompt : str
-        The question in one sentence.
+    prompt : str, optional
+        Leave it empty for a lesson's exercise: the question is written once, in the lesson's
+        Markdown cell before the exercise cell, and :func:`solution` reads it from there.
+        (Accepted for demos and for older banks; a test keeps lesson banks free of prompts.)
     explanation : str, optional
         Why the answer is what it is, shown by :func:`solution` under the worked code.
 
     Examples
     --------
-    >>> @exercise("00.demo-double", "Give 2 * 21.")
+    >>> @exercise("00.demo-double")
     ... def _(answer):
     ...     return None if expect_number(answer) == 42 else "Multiply 2 by 21."
     >>> bool(check("00.demo-double", 42)), bool(check("00.demo-double", "42"))
@@ -91,7 +108,10 @@ def exercise(exercise_id: str, prompt: str, explanation: str = ""):
         raise ValueError(f"exercise id {exercise_id!r} must look like '04.output-size'")
 
     def register(checker):
-        if exercise_id in _REGISTRY and _REGISTRY[exercise_id].checker.__module__ != checker.__module__:
+        if (
+            exercise_id in _REGISTRY
+            and _REGISTRY[exercise_id].checker.__module__ != checker.__module__
+        ):
             raise ValueError(f"exercise id {exercise_id!r} is registered twice")
         _REGISTRY[exercise_id] = Exercise(exercise_id, prompt, checker, explanation)
         return checker
@@ -106,7 +126,9 @@ def _load_bank() -> None:
         return
     from cnnteach import exercise_bank
 
-    for module in sorted(pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name):
+    for module in sorted(
+        pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name
+    ):
         importlib.import_module(f"cnnteach.exercise_bank.{module.name}")
     _LOADED = True
 
@@ -157,7 +179,7 @@ class Feedback:
         colour = STATUS_COLOUR[self.status]
         return (
             f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:2px 0">'
-            f"<b style=\"color:{colour}\">{STATUS_ICON[self.status]} {STATUS_TEXT[self.status]}</b>"
+            f'<b style="color:{colour}">{STATUS_ICON[self.status]} {STATUS_TEXT[self.status]}</b>'
             f" <code>{html.escape(self.exercise_id)}</code>"
             + (f"<br>{html.escape(self.message)}" if self.message else "")
             + "</div>"
@@ -195,121 +217,73 @@ def check(exercise_id, answer) -> Feedback:
         entry = _REGISTRY.get(key) if isinstance(exercise_id, str) else None
         if entry is None:
             return Feedback(
-                key, "not yet",
+                key,
+                "not yet",
                 f"There is no exercise called {key!r}; copy the id from the lesson, or see list_exercises().",
             )
         if _placeholder(answer):
-            return Feedback(key, "not attempted", "Replace the ... with your answer, then run the cell again.")
+            return Feedback(
+                key,
+                "not attempted",
+                "Replace the ... with your answer, then run the cell again.",
+            )
         try:
             hint = entry.checker(answer)
         except NotAttempted as exc:
-            return Feedback(key, "not attempted", str(exc) or "Replace the ... with your answer, then run the cell again.")
-        except Exception as exc:  # a wrong kind of answer is simply wrong
-            return Feedback(key, "not yet", f"Checking your answer raised {type(exc).__name__}: {exc}. {_kind_hint(answer)}")
+            return Feedback(
+                key,
+                "not attempted",
+                str(exc)
+                or "Replace the ... with your answer, then run the cell again.",
+            )
+        except (
+            AnswerError
+        ) as exc:  # the answer's kind is wrong: the message is the hint
+            return Feedback(key, "not yet", _sentence(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - anything else the checker met is simply "not yet"
+            return Feedback(
+                key,
+                "not yet",
+                f"Checking your answer raised {type(exc).__name__}: {exc}. {_kind_hint(answer)}",
+            )
         if hint is None or hint is True:
             return Feedback(key, "correct", "Well done.")
-        return Feedback(key, "not yet", str(hint) if hint is not False else "That is not it yet; re-read the question.")
-    except BaseException as exc:  # pragma: no cover - last line of defence (KeyboardInterrupt passes)
+        return Feedback(
+            key,
+            "not yet",
+            str(hint)
+            if hint is not False
+            else "That is not it yet; re-read the question.",
+        )
+    except (
+        BaseException
+    ) as exc:  # pragma: no cover - last line of defence (KeyboardInterrupt passes)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        return Feedback(str(exercise_id), "not yet", f"The checker could not read this answer ({type(exc).__name__}).")
+        return Feedback(
+            str(exercise_id),
+            "not yet",
+            f"The checker could not read this answer ({type(exc).__name__}).",
+        )
 
 
 def _kind_hint(answer) -> str:
+    if callable(answer):
+        return "Re-read what your function should return."
     return f"You gave a {type(answer).__name__}; re-read what kind of answer the question asks for."
 
 
-# ----------------------------------------------------------------------------- checker helpers
-def expect_number(answer, *, integer: bool = False) -> float:
-    """Return ``answer`` as a float, or raise ValueError with a hint if it is not a number.
-
-    Accepts Python and numpy numbers and 0-d arrays; rejects strings, bools and sequences.
-
-    Examples
-    --------
-    >>> expect_number(np.int64(7))
-    7.0
-    >>> expect_number("7")
-    Traceback (most recent call last):
-    ...
-    ValueError: expected a number, got the str '7' (remove the quotes)
-    """
-    if isinstance(answer, (bool, np.bool_)):
-        raise ValueError("expected a number, got True/False")
-    if isinstance(answer, np.ndarray) and answer.ndim == 0:
-        answer = answer.item()
-    if isinstance(answer, str):
-        raise ValueError(f"expected a number, got the str {answer!r} (remove the quotes)")
-    if not isinstance(answer, (int, float, np.integer, np.floating)):
-        raise ValueError(f"expected a number, got a {type(answer).__name__}")
-    value = float(answer)
-    if not np.isfinite(value):
-        raise ValueError(f"expected a finite number, got {value}")
-    if integer and value != int(value):
-        raise ValueError(f"expected a whole number, got {value}")
-    return value
-
-
-def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.ndarray:
-    """Return ``answer`` as a numpy array of the given shape, or raise ValueError with a hint.
-
-    Parameters
-    ----------
-    answer : object
-        An array-like (list, tuple, numpy array, Keras/TensorFlow tensor).
-    shape : tuple, optional
-        The required shape.
-    dtype_kind : str, optional
-        Required numpy dtype kind, e.g. ``"f"`` for floats; ``"n"`` accepts any number.
-
-    Examples
-    --------
-    >>> expect_array([[1, 2], [3, 4]], (2, 2)).sum()
-    np.int64(10)
-    >>> expect_array([1, 2, 3], (2, 2))
-    Traceback (most recent call last):
-    ...
-    ValueError: expected shape (2, 2), got shape (3,)
-    """
-    if isinstance(answer, (str, bytes, dict, set)) or callable(answer) and not hasattr(answer, "__array__"):
-        raise ValueError(f"expected an array, got a {type(answer).__name__}")
-    try:
-        array = np.asarray(answer)
-    except Exception as exc:
-        raise ValueError(f"expected an array, got something numpy cannot read ({exc})") from None
-    if array.dtype == object:
-        raise ValueError("expected an array of numbers, got ragged or mixed data")
-    if shape is not None and array.shape != tuple(shape):
-        raise ValueError(f"expected shape {tuple(shape)}, got shape {array.shape}")
-    if dtype_kind == "n" and array.dtype.kind not in "biuf":
-        raise ValueError(f"expected numbers, got dtype {array.dtype}")
-    if dtype_kind and dtype_kind != "n" and array.dtype.kind != dtype_kind:
-        raise ValueError(f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}")
-    return array
-
-
-def call(function, *args, **kwargs):
-    """Call a learner's function; raise :class:`NotAttempted` when it still returns the placeholder.
-
-    Examples
-    --------
-    >>> call(lambda x: x + 1, 1)
-    2
-    >>> call(lambda: None)
-    Traceback (most recent call last):
-    ...
-    cnnteach.exercises.NotAttempted: Your function returns None: replace the ... in its body, then run the cell again.
-    """
-    if not callable(function):
-        raise ValueError(f"expected a function, got a {type(function).__name__}")
-    result = function(*args, **kwargs)
-    if _placeholder(result):
-        raise NotAttempted("Your function returns None: replace the ... in its body, then run the cell again.")
-    return result
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 # ----------------------------------------------------------------------------- solutions
-SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+SOLUTION_RE = re.compile(
+    r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 def lessons_dir() -> Path | None:
@@ -324,7 +298,9 @@ def lessons_dir() -> Path | None:
     import os
 
     env = os.environ.get("CNNTEACH_LESSONS")
-    candidate = Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+    candidate = (
+        Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+    )
     return candidate if candidate.is_dir() else None
 
 
@@ -339,7 +315,12 @@ class Solution:
     notes: list = field(default_factory=list)
 
     def _text(self, fence: bool) -> str:
-        parts = [f"Solution to {self.exercise_id}: {self.prompt}"]
+        head = f"Solution to {self.exercise_id}"
+        parts = [
+            f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}"
+            if self.prompt
+            else head
+        ]
         if self.code:
             parts.append(f"```python\n{self.code}\n```" if fence else self.code)
         if self.explanation:
@@ -351,13 +332,32 @@ class Solution:
         return self._text(fence=False)
 
     def _repr_markdown_(self) -> str:
-        return "**" + self._text(fence=True).replace(":", ":**", 1)
+        return self._text(fence=True)
 
 
-def _solution_code(exercise_id: str) -> str | None:
+#: The start of an exercise's question in the Markdown cell before its exercise cell.
+PROMPT_RE = re.compile(r"^\*\*Exercise\b[^*]*\*\*[ \t]*", re.MULTILINE)
+
+
+def exercise_prompt(markdown: str) -> str | None:
+    """The question in a lesson's Markdown cell: the text from its last ``**Exercise N.**`` on.
+
+    Examples
+    --------
+    >>> exercise_prompt("## Exercises\\n\\n**Exercise 1 (predict before you run).** How many rows?")
+    'How many rows?'
+    >>> exercise_prompt("## Summary") is None
+    True
+    """
+    starts = list(PROMPT_RE.finditer(markdown))
+    return markdown[starts[-1].end() :].strip() if starts else None
+
+
+def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
+    """The question and the worked code of an exercise, read from its lesson (None if absent)."""
     folder = lessons_dir()
     if folder is None:
-        return None
+        return None, None
     lesson = exercise_id.split(".")[0]
     pattern = re.compile(r"check\(\s*['\"]" + re.escape(exercise_id) + r"['\"]")
     for path in sorted(folder.glob(f"{lesson}_*.ipynb")):
@@ -365,24 +365,36 @@ def _solution_code(exercise_id: str) -> str | None:
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         except (OSError, ValueError, KeyError):
             continue
-        for cell in cells:
+        for number, cell in enumerate(cells):
             source = "".join(cell.get("source", ""))
-            if cell.get("cell_type") == "code" and pattern.search(source):
-                blocks = [_dedent(m.group(2), m.group(1)) for m in SOLUTION_RE.finditer(source)]
-                if blocks:
-                    return "\n".join(b.rstrip("\n") for b in blocks)
-    return None
+            if (
+                cell.get("cell_type") == "code"
+                and SOLUTION_RE.search(source)
+                and pattern.search(source)
+            ):
+                blocks = [
+                    _dedent(m.group(2), m.group(1))
+                    for m in SOLUTION_RE.finditer(source)
+                ]
+                before = cells[number - 1] if number else {}
+                prompt = (
+                    exercise_prompt("".join(before.get("source", "")))
+                    if before.get("cell_type") == "markdown"
+                    else None
+                )
+                return prompt, "\n".join(b.rstrip("\n") for b in blocks)
+    return None, None
 
 
 def _dedent(block: str, indent: str) -> str:
-    return "\n".join(line[len(indent):] if line.startswith(indent) else line for line in block.splitlines())
+    return "\n".join(line.removeprefix(indent) for line in block.splitlines())
 
 
 def solution(exercise_id) -> Solution:
     """Show the worked solution of an exercise, for learners who choose to look.
 
-    The code is read from the lesson notebook itself (the single source of answers); a
-    student edition built with ``cnnteach student`` has no solutions to show.
+    The question and the code are read from the lesson notebook itself (the single source of
+    questions and answers); a student edition built with ``cnnteach student`` has no code to show.
 
     Examples
     --------
@@ -392,7 +404,18 @@ def solution(exercise_id) -> Solution:
     _load_bank()
     entry = _REGISTRY.get(exercise_id) if isinstance(exercise_id, str) else None
     if entry is None:
-        return Solution(str(exercise_id), f"There is no exercise called {exercise_id!r}; see list_exercises().")
-    code = _solution_code(exercise_id)
-    notes = [] if code else ["(The worked code is not included in this edition of the course; ask your instructor.)"]
-    return Solution(exercise_id, entry.prompt, code or "", entry.explanation, notes)
+        return Solution(
+            str(exercise_id),
+            f"There is no exercise called {exercise_id!r}; see list_exercises().",
+        )
+    prompt, code = _from_lesson(exercise_id)
+    notes = (
+        []
+        if code
+        else [
+            "(The worked code is not included in this edition of the course; ask your instructor.)"
+        ]
+    )
+    return Solution(
+        exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes
+    )

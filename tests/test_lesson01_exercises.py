@@ -1,21 +1,16 @@
 """Lesson 01's exercises: right answers pass, wrong answers of every kind are refused without an
-exception, and the solutions stored in the notebook pass their own checkers."""
+exception (the notebook round trip is in test_exercises.py, for every lesson)."""
 
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-from cnnteach.data import DataError, load_mnist
-from cnnteach.exercises import check, list_exercises, solution
-from cnnteach.student import strip_solutions
-
-import lesson_exercises
 from lesson_exercises import refused
 
+from cnnteach.data import DataError, load_mnist
+from cnnteach.exercises import check, list_exercises
+
 LESSON = "01"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_pixels_as_numbers.ipynb"
 IDS = ["01.count-sevens", "01.idx-shape", "01.image-bytes", "01.invert", "01.mean-three"]
 
 
@@ -27,39 +22,8 @@ def mnist():
         pytest.skip(f"MNIST is not available: {exc}")
 
 
-@pytest.fixture(scope="module")
-def namespace(mnist):
-    """What the lesson's Setup cell defines, for running its exercise cells."""
-    (x_train, y_train), (x_test, y_test) = mnist
-    return {"np": np, "x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-
-
-def exercise_cells() -> dict:
-    return lesson_exercises.exercise_cells(NOTEBOOK)
-
-
-def run_cell(source: str, namespace: dict) -> list:
-    return lesson_exercises.run_cell(source, namespace, NOTEBOOK)
-
-# ----------------------------------------------------------------------------- the notebook
-def test_the_notebook_checks_exactly_the_registered_exercises():
-    assert sorted(exercise_cells()) == list_exercises(LESSON) == IDS
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_stored_solution_passes_its_own_checker(exercise_id, namespace):
-    shown = solution(exercise_id)
-    assert shown.code.strip() and shown.prompt
-    source = exercise_cells()[exercise_id]
-    assert shown.code.strip().splitlines()[0].strip() in source
-    feedback = run_cell(source, namespace)
-    assert len(feedback) == 1 and feedback[0], feedback
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_student_placeholder_runs_and_is_not_attempted(exercise_id, namespace):
-    feedback = run_cell(strip_solutions(exercise_cells()[exercise_id]), namespace)
-    assert len(feedback) == 1 and feedback[0].status == "not attempted", feedback
+def test_the_lesson_registers_exactly_these_exercises():
+    assert list_exercises(LESSON) == IDS
 
 
 # ----------------------------------------------------------------------------- right answers

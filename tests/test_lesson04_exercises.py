@@ -86,3 +86,26 @@ def test_output_size_function():
     assert check("04.output-size-function", lambda i, k, s, p: None).status == "not attempted"
     for wrong in [lambda i, k, s, p: 1 / 0, lambda: 26, 26, "def f(): pass", lambda i, k, s, p: "26"]:
         assert not check("04.output-size-function", wrong)
+
+
+def test_a_shape_with_none_for_the_batch_gets_the_batch_size():
+    feedback = check("04.predict-same-stride", (None, 14, 14, 8))
+    assert not feedback and "the batch here is 32" in feedback.message and "ragged" not in feedback.message
+    assert "the batch here is 32" in check("04.predict-same-stride", (None, 12, 12, 8)).message
+
+
+def test_the_whole_training_set_is_not_a_shape():
+    x_train = np.zeros((60000, 28, 28), dtype=np.uint8)
+    feedback = check("04.predict-same-stride", x_train)
+    assert not feedback and "whole training set" in feedback.message
+
+
+def test_a_function_that_raises_is_reported_with_its_error_and_input():
+    def output_size(i, k, s, p):
+        return (i - k + 2 * p) // (s - 1) + 1
+
+    feedback = check("04.output-size-function", output_size)
+    assert not feedback
+    assert feedback.message == (
+        "Your function raised ZeroDivisionError: integer division or modulo by zero on input output_size(28, 3, 1, 0)."
+    )

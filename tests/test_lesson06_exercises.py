@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.exercises import check, list_exercises
-
-from lesson_exercises import accepts_right_refuses_wrong
 
 WRONG_KINDS = ["2432", None, ..., [2432], {"n": 1}, True, float("nan"), object(), lambda: 1]
 
@@ -46,7 +45,7 @@ def test_blog_params_function():
 
 
 def test_the_model_agrees_with_the_checker():
-    keras = pytest.importorskip("keras")
+    pytest.importorskip("keras")
     from cnnteach.models import blog_model
 
     assert check("06.blog-params-function", lambda f: 37210 if f == 10 else 10 * f + 3600 * f + 1110)

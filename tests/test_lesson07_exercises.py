@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.exercises import check, list_exercises
-
-from lesson_exercises import accepts_right_refuses_wrong
 
 WRONG_KINDS = ["188", None, ..., [188], {"n": 1}, True, float("nan"), object(), lambda: 1]
 
@@ -55,3 +54,12 @@ def test_best_epoch():
     assert "add 1" in check("07.best-epoch", lambda h: int(np.argmax(h["val_accuracy"]))).message
     assert "val_accuracy" in check("07.best-epoch", lambda h: int(np.argmax(h["accuracy"])) + 1).message
     assert not check("07.best-epoch", lambda h: len(h["val_accuracy"]))
+
+
+def test_best_epoch_by_lowest_val_loss_gets_a_hint_not_a_key_error():
+    feedback = check("07.best-epoch", lambda h: int(np.argmin(h["val_loss"])) + 1)
+    assert not feedback and "lowest val_loss" in feedback.message and "KeyError" not in feedback.message
+    assert not check("07.best-epoch", lambda h: int(np.argmin(h["val_loss"])))
+    assert not check("07.best-epoch", lambda h: int(np.argmin(h["loss"])) + 1)
+    missing = check("07.best-epoch", lambda h: int(np.argmax(h["val_acc"])) + 1)  # the 2019 key
+    assert not missing and missing.message.startswith("Your function raised KeyError: 'val_acc' on input")

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.exercises import check, list_exercises
-
-from lesson_exercises import accepts_right_refuses_wrong
 
 WRONG_KINDS = ["144", None, ..., [144], {"n": 144}, True, float("nan"), object(), lambda: 144]
 
@@ -28,6 +27,8 @@ def test_shape_hints_teach():
     assert "batch" in check("09.feature-map-shape", (1, 11, 11, 32)).message
     assert "pool_1" in check("09.feature-map-shape", (13, 13, 32)).message
     assert "original" in check("09.occlusion-count", 145).message
+    assert "batch axis" in check("09.feature-map-shape", (None, 11, 11, 32)).message
+    assert "whole training set" in check("09.feature-map-shape", np.zeros((60000, 28, 28), np.uint8)).message
 
 
 def test_filter_response():

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-
-from cnnteach.boxes import iou
-from cnnteach.exercises import check, list_exercises
-
 from lesson_exercises import accepts_right_refuses_wrong
+
+from cnnteach.boxes import average_precision, iou
+from cnnteach.exercises import check, list_exercises
 
 WRONG_KINDS = ["0.5", None, ..., {"p": 1}, True, float("nan"), object(), lambda: 1]
 
@@ -18,11 +17,12 @@ def test_lesson_10_has_its_exercises():
 
 
 @pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("10.iou-by-hand", [1 / 7, 100 / 700, 0.1429, np.float32(1 / 7)], [0.25, 0.125, 100, 14.29, 0.2, 1, 0]),
+    ("10.iou-by-hand", [1 / 7, 100 / 700, 0.1429, 0.143, np.float32(1 / 7)], [0.25, 0.125, 100, 14.29, 0.14, 0.2, 1, 0]),
     ("10.window-count", [2601, 2601.0, np.int64(2601)], [51, 2500, 324, 2704, 10000, 0]),
     ("10.precision-recall", [(0.75, 0.6), [6 / 8, 6 / 10], np.array([0.75, 0.6])],
      [(0.6, 0.75), (0.75, 0.8), (0.5, 0.6), (0.75,), (0.75, 0.6, 1), 0.75]),
-    ("10.average-precision", [5 / 9, 0.5556, 0.556], [(1 + 0.5 + 2 / 3 + 0.5) / 4, 5 / 6, 0.5, 2 / 3, 1, 0]),
+    ("10.average-precision", [5 / 8, 0.625, 1 / 4 + 2 / 4 * 3 / 4],
+     [(1 + 2 / 3 + 3 / 4) / 4, (1 + 1 / 2 + 2 / 3 + 3 / 4 + 3 / 5) / 5, 2.5 / 3, 5 / 9, 0.62, 0.63, 0.6, 0.5, 1, 0]),
     ("10.dense-as-conv", [(5, 5, 32, 64), [5, 5, 32, 64], np.array([5, 5, 32, 64])],
      [(800, 64), (1, 1, 800, 64), (64, 32, 5, 5), (5, 5, 64), (3, 3, 32, 64), 64]),
 ])
@@ -34,7 +34,7 @@ def test_hints_teach():
     assert "union" in check("10.iou-by-hand", 0.25).message
     assert "+ 1" in check("10.window-count", 2500).message
     assert "Swapped" in check("10.precision-recall", (0.6, 0.75)).message
-    assert "mean precision" in check("10.average-precision", (1 + 0.5 + 2 / 3 + 0.5) / 4).message
+    assert "mean precision" in check("10.average-precision", (1 + 1 / 2 + 2 / 3 + 3 / 4 + 3 / 5) / 5).message
     assert "order" in check("10.dense-as-conv", (64, 32, 5, 5)).message
 
 
@@ -69,3 +69,41 @@ def test_nms_exercise():
     assert not strict and "greater than the threshold" in strict.message
     assert not check("10.nms", lambda b, s, t: None)
     assert not check("10.nms", lambda b, s, t: [0])
+
+
+@pytest.mark.parametrize("exercise_id, rounded", [("10.iou-by-hand", 0.14), ("10.average-precision", 0.62),
+                                                  ("10.average-precision", 0.63)])
+def test_right_answers_rounded_to_two_decimals_are_told_to_give_three(exercise_id, rounded):
+    feedback = check(exercise_id, rounded)
+    assert feedback.status == "not yet" and feedback.message.startswith("Right idea: give at least 3 decimals")
+
+
+def test_the_ap_example_needs_the_envelope_and_matches_the_reference():
+    # 4 digits; five detections ranked right, wrong, right, right, wrong (the wrong ones hit nothing)
+    digits = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], float)
+    detections = np.array([digits[0], [90, 90, 99, 99], digits[1], digits[2], [80, 80, 89, 89]], float)
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    reference = average_precision([digits], [detections], [scores])
+    assert np.isclose(reference, 5 / 8)
+    assert check("10.average-precision", reference)
+    no_envelope = (1 + 2 / 3 + 3 / 4) / 4  # precision at each new recall, without the envelope
+    assert not np.isclose(no_envelope, reference, atol=1e-2)
+    feedback = check("10.average-precision", no_envelope)
+    assert not feedback and "envelope" in feedback.message
+
+
+def test_nms_that_suppresses_a_chain_is_refused():
+    def transitive(boxes, scores, iou_threshold):  # drops every box that overlaps any other box, kept or not
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        keep = []
+        for i in order:
+            if all(iou(boxes[i], boxes[j]) <= iou_threshold for j in order if scores[j] > scores[i]):
+                keep.append(i)
+        return keep
+
+    from cnnteach.exercise_bank.lesson10 import CHAIN
+
+    boxes, scores, threshold = CHAIN
+    assert _good_nms(boxes, scores, threshold) == [0, 2] and transitive(boxes, scores, threshold) == [0]
+    feedback = check("10.nms", transitive)
+    assert not feedback and "a suppressed box suppresses nothing" in feedback.message

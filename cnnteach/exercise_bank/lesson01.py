@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import call, exercise, expect_array, number_exercise
 
 #: Facts of the canonical MNIST files (cnnteach.data verifies every byte against the published MD5).
 TRAIN_IMAGES = 60000
@@ -31,52 +31,51 @@ def _mean_three() -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- 01.image-bytes
-@exercise(
+_PIXELS = TRAIN_IMAGES * IMAGE_SIDE * IMAGE_SIDE
+
+number_exercise(
     "01.image-bytes",
-    "Predict before you run: how many bytes of memory does x_train (all 60,000 training images) take?",
+    _PIXELS,
+    integer=True,
+    hints={
+        IMAGE_SIDE * IMAGE_SIDE: "That is one image; x_train holds 60,000 of them.",
+        **{
+            _PIXELS * n: f"That is {n} bytes per pixel; a uint8 takes exactly one byte."
+            for n in (8, 4, 2)
+        },
+        _PIXELS
+        + 16: "That is the size of the IDX file, header included; the array holds only the pixels.",
+    },
+    otherwise="Count the pixels (images x rows x columns), then ask how many bytes one uint8 pixel takes.",
     explanation=(
         "Each pixel is a uint8, one byte, and there are 60,000 images of 28 x 28 pixels: "
         "60000 * 28 * 28 = 47,040,000 bytes, about 45 MiB. The IDX file holds exactly these "
         "bytes after its 16-byte header."
     ),
 )
-def _(answer):
-    value = expect_number(answer, integer=True)
-    pixels = TRAIN_IMAGES * IMAGE_SIDE * IMAGE_SIDE
-    if value == pixels:
-        return None
-    if value == IMAGE_SIDE * IMAGE_SIDE:
-        return "That is one image; x_train holds 60,000 of them."
-    if value in (pixels * 8, pixels * 4, pixels * 2):
-        return f"That is {int(value // pixels)} bytes per pixel; a uint8 takes exactly one byte."
-    if value == pixels + 16:
-        return "That is the size of the IDX file, header included; the array holds only the pixels."
-    return "Count the pixels (images x rows x columns), then ask how many bytes one uint8 pixel takes."
-
 
 # ----------------------------------------------------------------------------- 01.count-sevens
-@exercise(
+number_exercise(
     "01.count-sevens",
-    "How many images in the training set are labelled 7?",
+    SEVENS_IN_TRAIN,
+    integer=True,
+    hints={
+        SEVENS_IN_TEST: "That is the number of 7s in the test set; count them in y_train.",
+        **{
+            count: f"That is how many {digit}s there are; compare y_train with 7."
+            for digit, count in enumerate(TRAIN_COUNTS)
+            if digit != 7
+        },
+        7: "7 is the label itself; count the images whose label equals 7, e.g. with np.sum(y_train == 7).",
+    },
+    otherwise="Compare y_train with 7 and count the True values, e.g. with np.sum.",
     explanation="`np.sum(y_train == 7)` counts them (a comparison gives True/False, and True counts as 1).",
 )
-def _(answer):
-    value = expect_number(answer, integer=True)
-    if value == SEVENS_IN_TRAIN:
-        return None
-    if value == SEVENS_IN_TEST:
-        return "That is the number of 7s in the test set; count them in y_train."
-    if value in TRAIN_COUNTS:
-        return f"That is how many {TRAIN_COUNTS.index(value)}s there are; compare y_train with 7."
-    if value == 7:
-        return "7 is the label itself; count the images whose label equals 7, e.g. with np.sum(y_train == 7)."
-    return "Compare y_train with 7 and count the True values, e.g. with np.sum."
 
 
 # ----------------------------------------------------------------------------- 01.mean-three
 @exercise(
     "01.mean-three",
-    "Compute the average image of every 3 in the training set, a (28, 28) array on the 0-255 scale.",
     explanation=(
         "Select the threes with a Boolean mask, then average over the first axis (the images): "
         "`x_train[y_train == 3].mean(axis=0)`."
@@ -91,13 +90,15 @@ def _(answer):
     want = _mean_three()
     if np.allclose(array, want, atol=1e-3):
         return None
-    (x_train, y_train), _ = _mnist()
+    (x_train, _), _ = _mnist()
     if np.allclose(array * 255, want, atol=1e-2):
         return "Your image is on the 0-1 scale; keep the original 0-255 pixel values."
     if np.allclose(array, x_train.mean(axis=0), atol=1e-3):
         return "That is the average of every digit; keep only the images whose label is 3 (y_train == 3)."
     if np.allclose(array, np.floor(want)) or np.allclose(array, np.round(want)):
-        return "Keep the fractions: the mean of whole numbers need not be a whole number."
+        return (
+            "Keep the fractions: the mean of whole numbers need not be a whole number."
+        )
     return "Select the images whose label is 3, then take the mean over axis 0 (the image axis)."
 
 
@@ -112,7 +113,6 @@ _INVERT_CASES = (
 
 @exercise(
     "01.invert",
-    "Write invert(image): return the photographic negative of a uint8 image (black becomes white), still uint8.",
     explanation=(
         "`255 - image` maps 0 to 255 and 255 to 0 and stays uint8. Beware `-image`: uint8 "
         "arithmetic wraps around, so -1 becomes 255 and every value is off by one."
@@ -130,7 +130,9 @@ def _(invert):
         if not np.array_equal(result.astype(np.int64), want):
             if np.array_equal(result.astype(np.int64), (-case.astype(np.int64)) % 256):
                 return "-image wraps around in uint8 (0 stays 0, 1 becomes 255); subtract from 255 instead."
-            if np.allclose(result, 1 - case / 255) or np.allclose(result, 1 - case.astype(np.int64)):
+            if np.allclose(result, 1 - case / 255) or np.allclose(
+                result, 1 - case.astype(np.int64)
+            ):
                 return "These pixels run from 0 to 255, not 0 to 1: subtract from 255."
             return "Black (0) must become white (255) and white black; every value v becomes 255 - v."
         if result.dtype != np.uint8:
@@ -154,7 +156,6 @@ _IDX_CASES = (
 
 @exercise(
     "01.idx-shape",
-    "Write idx_shape(data): given the bytes at the start of an IDX file, return its shape as a tuple of ints.",
     explanation=(
         "Byte 3 of the magic number is the number of dimensions n; then come n sizes, each 4 "
         "bytes, big-endian: `tuple(int.from_bytes(data[4 + 4*i : 8 + 4*i], 'big') for i in range(data[3]))`."
@@ -169,7 +170,10 @@ def _(idx_shape):
             return f"Return a tuple of whole numbers, like (60000, 28, 28); yours returned a {type(result).__name__}."
         if got == want:
             continue
-        little = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little") for i in range(len(want)))
+        little = tuple(
+            int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little")
+            for i in range(len(want))
+        )
         if got == little:
             return "IDX sizes are big-endian (most significant byte first): use int.from_bytes(..., 'big')."
         if len(got) != len(want):

@@ -6,7 +6,13 @@ import functools
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    call,
+    exercise,
+    expect_array,
+    number_exercise,
+    shape_exercise,
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -17,55 +23,58 @@ def _first_test_image() -> np.ndarray:
     return x_test[0]
 
 
-def _as_shape(answer) -> tuple:
-    """A shape given as a tuple or list of whole numbers (a numpy shape is a tuple)."""
-    if isinstance(answer, np.ndarray):
-        raise ValueError("give the shape as a tuple such as (2, 3), not as an array")
-    if not isinstance(answer, (tuple, list)):
-        raise ValueError(f"give the shape as a tuple such as (2, 3), not a {type(answer).__name__}")
-    return tuple(int(expect_number(v, integer=True)) for v in answer)
-
-
 # ----------------------------------------------------------------------------- 02.expand-dims-shape
-@exercise(
+shape_exercise(
     "02.expand-dims-shape",
-    "Predict before you run: what is the shape of np.expand_dims(x_test[:5], axis=1)?",
+    (5, 1, 28, 28),
+    hints={
+        (
+            5,
+            28,
+            28,
+            1,
+        ): "That is what axis=-1 (or [..., None]) gives; axis=1 puts the new axis right after the first one.",
+        (
+            1,
+            5,
+            28,
+            28,
+        ): "That is axis=0. Axes are counted from 0, so axis=1 is the second position.",
+        (
+            5,
+            28,
+            1,
+            28,
+        ): "x_test[:5] has shape (5, 28, 28); the new axis of length 1 goes in at position 1.",
+        (
+            5,
+            28,
+            28,
+        ): "x_test[:5] has shape (5, 28, 28); the new axis of length 1 goes in at position 1.",
+    },
+    otherwise="Start from the shape of x_test[:5], then insert a 1 at position 1 (positions count from 0).",
     explanation=(
         "expand_dims inserts a new axis of length 1 *at* the position you name. x_test[:5] has "
         "shape (5, 28, 28); a new axis at position 1 gives (5, 1, 28, 28): channels-first, which "
         "is not what Keras expects by default. axis=-1 would give channels-last (5, 28, 28, 1)."
     ),
 )
-def _(answer):
-    shape = _as_shape(answer)
-    if shape == (5, 1, 28, 28):
-        return None
-    if shape == (5, 28, 28, 1):
-        return "That is what axis=-1 (or [..., None]) gives; axis=1 puts the new axis right after the first one."
-    if shape == (1, 5, 28, 28):
-        return "That is axis=0. Axes are counted from 0, so axis=1 is the second position."
-    if shape in ((5, 28, 1, 28), (5, 28, 28)):
-        return "x_test[:5] has shape (5, 28, 28); the new axis of length 1 goes in at position 1."
-    return "Start from the shape of x_test[:5], then insert a 1 at position 1 (positions count from 0)."
-
 
 # ----------------------------------------------------------------------------- 02.batch-numbers
-@exercise(
+number_exercise(
     "02.batch-numbers",
-    "How many numbers does a batch of 32 colour (RGB) images of 28 x 28 pixels hold?",
+    32 * 28 * 28 * 3,
+    integer=True,
+    hints={
+        32
+        * 28
+        * 28: "That counts one number per pixel; a colour pixel has three (red, green, blue).",
+        28 * 28 * 3: "That is one colour image; the batch holds 32 of them.",
+        32 * 28 * 3: "Multiply every axis of the shape (32, 28, 28, 3).",
+    },
+    otherwise="Write the batch's shape (batch, height, width, channels) and multiply its four numbers.",
     explanation="Its shape is (32, 28, 28, 3), so it holds 32 * 28 * 28 * 3 = 75,264 numbers.",
 )
-def _(answer):
-    value = expect_number(answer, integer=True)
-    if value == 32 * 28 * 28 * 3:
-        return None
-    if value == 32 * 28 * 28:
-        return "That counts one number per pixel; a colour pixel has three (red, green, blue)."
-    if value == 28 * 28 * 3:
-        return "That is one colour image; the batch holds 32 of them."
-    if value == 32 * 28 * 3 or value == 32 * 28 * 28 * 1:
-        return "Multiply every axis of the shape (32, 28, 28, 3)."
-    return "Write the batch's shape (batch, height, width, channels) and multiply its four numbers."
 
 
 # ----------------------------------------------------------------------------- 02.prepare
@@ -82,7 +91,6 @@ def _cases():
 
 @exercise(
     "02.prepare",
-    "Write prepare(images): turn uint8 images of shape (N, H, W) into float32 of shape (N, H, W, 1) scaled to [0, 1].",
     explanation=(
         "`images[..., None].astype('float32') / 255` adds the channel axis last, converts to "
         "float32, and divides every pixel by the same 255, so that 255 becomes 1.0. Dividing by "
@@ -104,7 +112,9 @@ def _(prepare):
         if not np.allclose(result, want, atol=1e-6):
             if np.allclose(result, case[..., None]):
                 return "The shape is right, but the values still run from 0 to 255: divide by 255."
-            if case.max() and np.allclose(result, case[..., None] / case.max(), atol=1e-6):
+            if case.max() and np.allclose(
+                result, case[..., None] / case.max(), atol=1e-6
+            ):
                 return "Divide by 255, not by the images' own maximum: every image must use the same scale."
             return "Divide every pixel by 255 so that 0 stays 0 and 255 becomes 1.0."
         if result.dtype != np.float32:
@@ -115,7 +125,6 @@ def _(prepare):
 # ----------------------------------------------------------------------------- 02.one-image-batch
 @exercise(
     "02.one-image-batch",
-    "Make x_test[0] ready for model.predict: a batch of one, channels-last, float32, scaled to [0, 1].",
     explanation=(
         "A model always takes a batch, so one image needs a batch axis in front and a channel "
         "axis behind: `x_test[0][None, ..., None].astype('float32') / 255` has shape (1, 28, 28, 1)."
@@ -127,14 +136,20 @@ def _(answer):
     if array.shape in ((28, 28), (28, 28, 1)):
         return f"Shape {array.shape} has no batch axis; a model expects (batch, 28, 28, 1), here (1, 28, 28, 1)."
     if array.shape == (1, 28, 28):
-        return "The batch axis is there, but the channel axis is missing: (1, 28, 28, 1)."
+        return (
+            "The batch axis is there, but the channel axis is missing: (1, 28, 28, 1)."
+        )
     if array.shape == (1, 1, 28, 28):
         return "That is channels-first; Keras expects the channel axis last: (1, 28, 28, 1)."
     if array.shape != (1, 28, 28, 1):
         return f"The shape must be (1, 28, 28, 1), but yours is {array.shape}."
     want = image[None, ..., None] / 255
     if np.allclose(array, want, atol=1e-6):
-        return None if array.dtype == np.float32 else f"Right values, but dtype {array.dtype}: use .astype('float32')."
+        return (
+            None
+            if array.dtype == np.float32
+            else f"Right values, but dtype {array.dtype}: use .astype('float32')."
+        )
     if np.allclose(array, image[None, ..., None]):
         return "The values still run from 0 to 255; divide by 255."
     return "Start from x_test[0] (the first test image, a 7), add the two axes, then scale."

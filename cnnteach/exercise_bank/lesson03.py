@@ -6,13 +6,18 @@ import math
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    call,
+    exercise,
+    expect_array,
+    number_exercise,
+    shape_exercise,
+)
 
 
 # ----------------------------------------------------------------------------- 03.one-hot-seven
 @exercise(
     "03.one-hot-seven",
-    "Write the one-hot vector of the label 7 (ten classes, 0 to 9) as a list or array.",
     explanation="Ten entries, all 0 except a 1 at index 7 (the eighth entry, since counting starts at 0).",
 )
 def _(answer):
@@ -37,24 +42,21 @@ def _(answer):
 
 
 # ----------------------------------------------------------------------------- 03.categorical-shape
-@exercise(
+shape_exercise(
     "03.categorical-shape",
-    "Predict before you run: what is the shape of keras.utils.to_categorical(y_train[:100])?",
+    (100, 10),
+    hints={
+        (10, 100): "Rows are examples: each of the 100 labels becomes one row of 10.",
+        (
+            100,
+        ): "That is the shape of the integer labels; each label becomes a whole row of numbers.",
+        lambda s: (
+            s in ((100, 9), (100, 1))
+        ): "Count the classes: the digits 0 to 9 are ten classes, so ten columns.",
+    },
+    otherwise="Each label becomes one row with one column per class.",
     explanation="Each of the 100 labels becomes a row of 10 numbers, one per class: (100, 10).",
 )
-def _(answer):
-    if isinstance(answer, np.ndarray) or not isinstance(answer, (tuple, list)):
-        return f"Give the shape as a tuple such as (2, 3), not a {type(answer).__name__}."
-    shape = tuple(int(expect_number(v, integer=True)) for v in answer)
-    if shape == (100, 10):
-        return None
-    if shape == (10, 100):
-        return "Rows are examples: each of the 100 labels becomes one row of 10."
-    if shape == (100,):
-        return "That is the shape of the integer labels; each label becomes a whole row of numbers."
-    if shape in ((100, 9), (100, 1)):
-        return "Count the classes: the digits 0 to 9 are ten classes, so ten columns."
-    return "Each label becomes one row with one column per class."
 
 
 # ----------------------------------------------------------------------------- 03.one-hot
@@ -69,7 +71,6 @@ _ONE_HOT_CASES = (
 
 @exercise(
     "03.one-hot",
-    "Write one_hot(labels, num_classes=10) with numpy only: return an array of shape (len(labels), num_classes).",
     explanation=(
         "Row i of the identity matrix np.eye(num_classes) is the one-hot vector of class i, so "
         "indexing it with the labels picks one row per label: `np.eye(num_classes)[labels]`. "
@@ -79,7 +80,10 @@ _ONE_HOT_CASES = (
 def _(one_hot):
     for labels, classes in _ONE_HOT_CASES:
         before = labels.copy()
-        result = expect_array(call(one_hot, labels, classes) if classes != 10 else call(one_hot, labels), dtype_kind="n")
+        result = expect_array(
+            call(one_hot, labels, classes) if classes != 10 else call(one_hot, labels),
+            dtype_kind="n",
+        )
         if not np.array_equal(labels, before):
             return "Your function changed the labels it was given; build a new array instead."
         want = np.eye(classes)[labels]
@@ -87,7 +91,9 @@ def _(one_hot):
             return "Your array is transposed: one row per label, one column per class."
         if result.shape != want.shape:
             if classes != 10 and result.shape == (len(labels), 10):
-                return "Use the num_classes argument instead of always making ten columns."
+                return (
+                    "Use the num_classes argument instead of always making ten columns."
+                )
             return f"For {len(labels)} labels and {classes} classes the shape must be {want.shape}, not {result.shape}."
         if not np.array_equal(result, want):
             return f"For labels {labels.tolist()} the rows must have their 1 at those positions: {want.astype(int).tolist()}."
@@ -95,27 +101,31 @@ def _(one_hot):
 
 
 # ----------------------------------------------------------------------------- 03.cross-entropy
-@exercise(
+def _log_base(base):
+    return lambda v: math.isclose(abs(v), -math.log(0.8, base), abs_tol=1e-3)
+
+
+number_exercise(
     "03.cross-entropy",
-    "A network gives the right class a probability of 0.8. What is the cross-entropy loss of this one example?",
+    -math.log(0.8),
+    hints={
+        math.log(
+            0.8
+        ): "The logarithm of a probability is negative; the loss is minus that logarithm.",
+        _log_base(
+            10
+        ): "That uses log base 10; Keras uses the natural logarithm (np.log).",
+        _log_base(
+            2
+        ): "That uses log base 2; Keras uses the natural logarithm (np.log).",
+        0.2: "1 - p is not the cross-entropy: take minus the natural logarithm of p.",
+    },
+    otherwise="Only the right class counts with a one-hot label: the loss is -log(p) for its probability p.",
     explanation=(
         "With a one-hot label every term but the right class's is zero, so the loss is "
         "-ln(0.8) = 0.223 (natural logarithm, as Keras uses)."
     ),
 )
-def _(answer):
-    value = expect_number(answer)
-    if math.isclose(value, -math.log(0.8), abs_tol=1e-3):
-        return None
-    if math.isclose(value, math.log(0.8), abs_tol=1e-3):
-        return "The logarithm of a probability is negative; the loss is minus that logarithm."
-    if math.isclose(abs(value), -math.log10(0.8), abs_tol=1e-3):
-        return "That uses log base 10; Keras uses the natural logarithm (np.log)."
-    if math.isclose(abs(value), -math.log2(0.8), abs_tol=1e-3):
-        return "That uses log base 2; Keras uses the natural logarithm (np.log)."
-    if math.isclose(value, 0.2, abs_tol=1e-3):
-        return "1 - p is not the cross-entropy: take minus the natural logarithm of p."
-    return "Only the right class counts with a one-hot label: the loss is -log(p) for its probability p."
 
 
 # ----------------------------------------------------------------------------- 03.softmax
@@ -124,6 +134,7 @@ _SOFTMAX_CASES = (
     np.array([0.0, 0.0, 0.0, 0.0]),
     np.array([-2.0, 0.5, 4.0, 1.0, 0.0, -1.0, 2.0, 3.0, -3.0, 0.2]),
     np.array([1000.0, 1001.0, 1002.0]),
+    np.array([-1000.0, 0.0, 1000.0]),  # subtracting the minimum overflows here
 )
 
 
@@ -134,7 +145,6 @@ def _reference_softmax(z: np.ndarray) -> np.ndarray:
 
 @exercise(
     "03.softmax",
-    "Write softmax(scores) with numpy for a 1-D array of scores: return probabilities that are positive and add up to 1.",
     explanation=(
         "Exponentiate, then divide by the sum. Subtracting the largest score first changes "
         "nothing mathematically but keeps np.exp from overflowing: "
@@ -149,6 +159,11 @@ def _(softmax):
         if result.shape != scores.shape:
             return f"For {scores.size} scores return {scores.size} probabilities, not shape {result.shape}."
         if not np.all(np.isfinite(result)):
+            if scores.min() < 0:
+                return (
+                    f"For the scores {scores.tolist()} your function gives nan or inf: subtract the largest "
+                    "score (scores.max()), not the smallest, so that no exponent is above 0."
+                )
             return "Large scores such as 1000 overflow np.exp: subtract scores.max() before exponentiating."
         if not np.allclose(result, want, atol=1e-6):
             if np.allclose(result, scores / scores.sum()) if scores.sum() else False:

@@ -3,88 +3,81 @@
 import numpy as np
 
 from cnnteach.arithmetic import conv_output_size
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    call,
+    exercise,
+    expect_array,
+    expect_number,
+    number_exercise,
+    shape_exercise,
+)
 from cnnteach.ops import conv2d
 
-
-@exercise(
+number_exercise(
     "04.output-size",
-    "A Conv2D layer with a 5×5 kernel, stride 1 and padding='valid' reads a 28×28 digit: how many rows has its output?",
+    24,
+    hints={
+        23: "You forgot the + 1: the first position counts too.",
+        28: "That is what padding='same' would give; 'valid' adds no zeros, so the output shrinks.",
+        26: "26 is for a 3×3 kernel; this one is 5×5.",
+        22: "The kernel loses K - 1 = 4 rows, not 2 × (K - 1).",
+    },
+    otherwise="Use O = floor((I - K + 2P) / S) + 1 with I = 28, K = 5, P = 0, S = 1.",
     explanation="floor((28 - 5 + 2×0) / 1) + 1 = 24: a 5-wide window fits in 24 positions along 28 pixels.",
 )
-def _(answer):
-    value = expect_number(answer)
-    hints = {
-        23.0: "You forgot the + 1: the first position counts too.",
-        28.0: "That is what padding='same' would give; 'valid' adds no zeros, so the output shrinks.",
-        26.0: "26 is for a 3×3 kernel; this one is 5×5.",
-        22.0: "The kernel loses K - 1 = 4 rows, not 2 × (K - 1).",
-    }
-    if value == 24:
-        return None
-    return hints.get(value, "Use O = floor((I - K + 2P) / S) + 1 with I = 28, K = 5, P = 0, S = 1.")
 
-
-@exercise(
+number_exercise(
     "04.stride-no-tile",
-    "A 3×3 kernel moves with stride 2 over a 28×28 digit with padding='valid': how many rows has the output?",
+    13,
+    hints={
+        13.5: "Sizes are whole numbers: the formula has a floor, floor(25 / 2) = 12, then + 1.",
+        14: "You rounded up; a window cannot hang over the edge with 'valid' padding, so round down (floor).",
+        (12, 12.5): "Do not forget the + 1 for the first window.",
+        26: "That is stride 1; with stride 2 the window jumps two pixels each time.",
+    },
+    otherwise="Use O = floor((I - K + 2P) / S) + 1 with I = 28, K = 3, P = 0, S = 2.",
     explanation="floor((28 - 3) / 2) + 1 = floor(12.5) + 1 = 13; the 13 windows cover 27 rows and the last row is never read.",
 )
-def _(answer):
-    value = expect_number(answer)
-    if value == 13:
-        return None
-    if value == 13.5:
-        return "Sizes are whole numbers: the formula has a floor, floor(25 / 2) = 12, then + 1."
-    if value == 14:
-        return "You rounded up; a window cannot hang over the edge with 'valid' padding, so round down (floor)."
-    if value in (12, 12.5):
-        return "Do not forget the + 1 for the first window."
-    if value == 26:
-        return "That is stride 1; with stride 2 the window jumps two pixels each time."
-    return "Use O = floor((I - K + 2P) / S) + 1 with I = 28, K = 3, P = 0, S = 2."
 
-
-@exercise(
+number_exercise(
     "04.conv-params",
-    "How many trainable parameters has Conv2D(16, 3) when its input has 10 channels?",
+    3 * 3 * 10 * 16 + 16,
+    hints={
+        160: "A filter looks at all 10 input channels, so it has 3 × 3 × 10 weights, not 3 × 3.",
+        1440: "Close: add one bias per filter.",
+        100: "That is the 2019 model's first layer (1 input channel, 10 filters); here there are 10 channels and 16 filters.",
+    },
+    otherwise="Count kernel rows × kernel columns × input channels × filters, then add one bias per filter.",
     explanation="Each of the 16 filters has 3 × 3 × 10 weights (one per kernel cell per input channel) and one bias: 3·3·10·16 + 16 = 1,456.",
 )
-def _(answer):
-    value = expect_number(answer)
-    if value == 1456:
-        return None
-    if value == 160:
-        return "A filter looks at all 10 input channels, so it has 3 × 3 × 10 weights, not 3 × 3."
-    if value == 1440:
-        return "Close: add one bias per filter."
-    if value == 100:
-        return "That is the 2019 model's first layer (1 input channel, 10 filters); here there are 10 channels and 16 filters."
-    return "Count kernel rows × kernel columns × input channels × filters, then add one bias per filter."
 
-
-@exercise(
+shape_exercise(
     "04.predict-same-stride",
-    "Predict the output shape of Conv2D(8, 5, strides=2, padding='same') on a batch of shape (32, 28, 28, 1).",
+    (32, 14, 14, 8),
+    axes=("images", "rows", "columns", "channels"),
+    hints={
+        lambda s: (
+            len(s) == 3
+        ): "Keep the batch axis: a Keras layer's output starts with the number of images.",
+        lambda s: (
+            len(s) != 4
+        ): "A Conv2D output has four axes: (images, rows, columns, channels).",
+        lambda s: (
+            s[1:3] == (12, 12)
+        ): "12 is what padding='valid' gives; with 'same' it is ceil(28 / 2).",
+        lambda s: (
+            s[1:3] == (28, 28)
+        ): "'same' keeps 28 only with stride 1; stride 2 halves it (rounding up).",
+        lambda s: (
+            s[3] != 8
+        ): "The output has one channel per filter, and there are 8 filters.",
+        lambda s: (
+            s[0] != 32
+        ): "The batch size does not change: 32 images in, 32 maps out.",
+    },
+    otherwise="Rows and columns: ceil(28 / 2) with 'same'; channels: one per filter.",
     explanation="'same' with stride 2 gives ceil(28 / 2) = 14 rows and columns; the batch stays 32 and each of the 8 filters gives one channel: (32, 14, 14, 8).",
 )
-def _(answer):
-    shape = tuple(int(v) for v in expect_array(answer, dtype_kind="n").ravel())
-    if shape == (32, 14, 14, 8):
-        return None
-    if len(shape) == 3:
-        return "Keep the batch axis: a Keras layer's output starts with the number of images."
-    if len(shape) != 4:
-        return "A Conv2D output has four axes: (images, rows, columns, channels)."
-    if shape[1:3] == (12, 12):
-        return "12 is what padding='valid' gives; with 'same' it is ceil(28 / 2)."
-    if shape[1:3] == (28, 28):
-        return "'same' keeps 28 only with stride 1; stride 2 halves it (rounding up)."
-    if shape[3] != 8:
-        return "The output has one channel per filter, and there are 8 filters."
-    if shape[0] != 32:
-        return "The batch size does not change: 32 images in, 32 maps out."
-    return "Rows and columns: ceil(28 / 2) with 'same'; channels: one per filter."
 
 
 HORIZONTAL = np.zeros((9, 9))
@@ -94,12 +87,13 @@ FLAT = np.ones((9, 9))
 
 
 def _response(kernel, image):
-    return conv2d(image[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis])[0, :, :, 0]
+    return conv2d(
+        image[np.newaxis, :, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis]
+    )[0, :, :, 0]
 
 
 @exercise(
     "04.horizontal-kernel",
-    "Design a 3×3 kernel that answers strongly to horizontal strokes, hardly at all to vertical strokes, and not to flat areas.",
     explanation="For example [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]] or [[1, 1, 1], [0, 0, 0], [-1, -1, -1]]: the weights "
     "change from top to bottom but not from left to right, and they add up to 0.",
 )
@@ -123,11 +117,18 @@ def _(answer):
 
 @exercise(
     "04.output-size-function",
-    "Write output_size(i, k, s, p) that returns the output length of a convolution: the formula with the floor.",
     explanation="return (i - k + 2 * p) // s + 1  (// is floor division for non-negative numbers).",
 )
 def _(function):
-    cases = [(28, 3, 1, 0), (28, 3, 2, 0), (28, 5, 1, 2), (13, 2, 2, 0), (7, 3, 3, 1), (28, 5, 3, 0), (10, 10, 1, 0)]
+    cases = [
+        (28, 3, 1, 0),
+        (28, 3, 2, 0),
+        (28, 5, 1, 2),
+        (13, 2, 2, 0),
+        (7, 3, 3, 1),
+        (28, 5, 3, 0),
+        (10, 10, 1, 0),
+    ]
     for i, k, s, p in cases:
         result = call(function, i, k, s, p)
         expected = conv_output_size(i, k, s, p)

@@ -2,71 +2,63 @@
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    call,
+    exercise,
+    expect_array,
+    expect_number,
+    number_exercise,
+)
 
-
-@exercise(
+number_exercise(
     "07.steps-per-epoch",
-    "How many steps is one epoch of 48,000 training images with 256 images per step?",
+    188,
+    hints={
+        (
+            187.5,
+            187,
+        ): "The 128 images left over after 187 full steps still get a step of their own: round up.",
+        (
+            234.375,
+            234,
+            235,
+        ): "With validation_split=0.2 only 48,000 of the 60,000 images are trained on.",
+        4800: "That is the 2019 recipe's batch of 10; the course uses 256 images per step.",
+        375: "That is 128 images per step; the course's recipe takes 256.",
+        564: "That is three epochs; the question asks for one.",
+    },
+    otherwise="Divide the number of training images by the images per step, and round up.",
     explanation="48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
     "188 in all; in general ceil(images / batch size).",
 )
-def _(answer):
-    value = expect_number(answer)
-    if value == 188:
-        return None
-    if value in (187.5, 187):
-        return "The 128 images left over after 187 full steps still get a step of their own: round up."
-    if value in (234.375, 234, 235):
-        return "With validation_split=0.2 only 48,000 of the 60,000 images are trained on."
-    if value == 4800:
-        return "That is the 2019 recipe's batch of 10; the course uses 256 images per step."
-    if value == 375:
-        return "That is 128 images per step; the course's recipe takes 256."
-    if value == 564:
-        return "That is three epochs; the question asks for one."
-    return "Divide the number of training images by the images per step, and round up."
 
-
-@exercise(
+number_exercise(
     "07.blog-steps",
-    "How many gradient steps did the 2019 recipe take in total: 48,000 images, 10 per step, 3 epochs?",
+    48000 // 10 * 3,
+    hints={
+        4800: "That is one epoch; the 2019 recipe trained for three.",
+        18000: "Only 48,000 images are trained on; the 12,000 validation images are not.",
+        144000: "10 images per step means 48,000 / 10 = 4,800 steps per epoch.",
+    },
+    otherwise="Steps per epoch = images / batch size; multiply by the number of epochs.",
     explanation="48,000 / 10 = 4,800 steps per epoch, times 3 epochs = 14,400 steps.",
 )
-def _(answer):
-    value = expect_number(answer)
-    if value == 14400:
-        return None
-    if value == 4800:
-        return "That is one epoch; the 2019 recipe trained for three."
-    if value == 18000:
-        return "Only 48,000 images are trained on; the 12,000 validation images are not."
-    if value == 144000:
-        return "10 images per step means 48,000 / 10 = 4,800 steps per epoch."
-    return "Steps per epoch = images / batch size; multiply by the number of epochs."
 
-
-@exercise(
+number_exercise(
     "07.first-validation-image",
-    "fit(validation_split=0.2) on 60,000 images: what is the index of the first held-out image?",
+    48000,
+    hints={
+        0: "Keras holds out the *last* part of the data, not the first.",
+        12000: "12,000 is how many images are held out; they are the last ones, so where does the block start?",
+        48001: "Indices count from 0: the first held-out image comes right after index 47,999.",
+    },
+    otherwise="validation_split=0.2 holds out the last 20 % of the 60,000 images, in their original order.",
     explanation="Keras holds out the last 20 %: images 48,000 to 59,999, before any shuffling.",
 )
-def _(answer):
-    value = expect_number(answer)
-    if value == 48000:
-        return None
-    if value == 0:
-        return "Keras holds out the *last* part of the data, not the first."
-    if value == 12000:
-        return "12,000 is how many images are held out; they are the last ones, so where does the block start?"
-    if value == 48001:
-        return "Indices count from 0: the first held-out image comes right after index 47,999."
-    return "validation_split=0.2 holds out the last 20 % of the 60,000 images, in their original order."
 
 
 @exercise(
     "07.scale-function",
-    "Write scale(images): uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1].",
     explanation="Divide by 255 in floating point and add a channel axis: (images.astype('float32') / 255)[..., None].",
 )
 def _(scale):
@@ -89,45 +81,76 @@ def _(scale):
     return None
 
 
+# Each history also has loss and val_loss, as Keras records them. In the first, the epochs with
+# the highest val_accuracy (2), the highest accuracy (4) and the lowest val_loss (3) all differ.
+_HISTORIES = [
+    (
+        {
+            "accuracy": [0.9, 0.95, 0.97, 0.98],
+            "loss": [0.3, 0.2, 0.1, 0.08],
+            "val_accuracy": [0.91, 0.96, 0.95, 0.94],
+            "val_loss": [0.3, 0.21, 0.2, 0.25],
+        },
+        2,
+    ),
+    (
+        {
+            "accuracy": [0.8, 0.9],
+            "loss": [0.5, 0.3],
+            "val_accuracy": [0.97, 0.96],
+            "val_loss": [0.12, 0.1],
+        },
+        1,
+    ),
+    (
+        {
+            "accuracy": [0.1, 0.2, 0.3, 0.99],
+            "loss": [2.0, 1.5, 1.0, 0.05],
+            "val_accuracy": [0.5, 0.6, 0.7, 0.8],
+            "val_loss": [1.0, 0.9, 0.4, 0.6],
+        },
+        4,
+    ),
+]
+
+
 @exercise(
     "07.best-epoch",
-    "Write best_epoch(history): the epoch (from 1) with the highest val_accuracy.",
     explanation="np.argmax(history['val_accuracy']) counts from 0, so add 1.",
 )
 def _(best_epoch):
-    cases = [
-        ({"accuracy": [0.9, 0.95, 0.97], "val_accuracy": [0.91, 0.96, 0.95]}, 2),
-        ({"accuracy": [0.8, 0.9], "val_accuracy": [0.97, 0.96]}, 1),
-        ({"accuracy": [0.1, 0.2, 0.3, 0.99], "val_accuracy": [0.5, 0.6, 0.7, 0.8]}, 4),
-    ]
-    for history, expected in cases:
-        got = expect_number(call(best_epoch, history))
+    for history, expected in _HISTORIES:
+        got = expect_number(
+            call(best_epoch, {key: list(values) for key, values in history.items()})
+        )
         if got == expected:
             continue
         if got == expected - 1:
             return "Epochs count from 1 in the log; np.argmax counts from 0, so add 1."
         if got == int(np.argmax(history["accuracy"])) + 1:
-            return "Use the validation accuracy (val_accuracy), not the training accuracy."
+            return (
+                "Use the validation accuracy (val_accuracy), not the training accuracy."
+            )
+        if got == int(np.argmin(history["val_loss"])) + 1:
+            return (
+                "That is the epoch with the lowest val_loss; the question asks for the highest val_accuracy "
+                "(the two often agree, but not always)."
+            )
         return f"For val_accuracy {history['val_accuracy']} the best epoch is {expected}, you returned {got:g}."
     return None
 
 
-@exercise(
+number_exercise(
     "07.smoothed-target",
-    "With label_smoothing=0.2 and ten digits, what target does the loss give the right digit?",
+    1 * (1 - 0.2) + 0.2 / 10,
+    tolerance=1e-6,
+    hints={
+        0.8: "The 0.2 is spread over all ten digits, the right one included: add its share, 0.2 / 10, back.",
+        0.02: "0.02 is what each wrong digit gets; the right digit keeps most of its 1.",
+        0.91: "0.91 is the target for label_smoothing=0.1; redo it with 0.2.",
+        lambda v: v > 1 or v < 0: "A target is a probability, between 0 and 1.",
+    },
+    otherwise="Take the one-hot 1, multiply by (1 - 0.2), then add 0.2 / 10.",
     explanation="The one-hot 1 keeps 1 - 0.2 = 0.8, and every digit, the right one included, gets 0.2 / 10 = 0.02: "
     "0.8 + 0.02 = 0.82 (each wrong digit gets 0.02).",
 )
-def _(answer):
-    value = expect_number(answer)
-    if abs(value - 0.82) < 1e-6:
-        return None
-    if abs(value - 0.8) < 1e-6:
-        return "The 0.2 is spread over all ten digits, the right one included: add its share, 0.2 / 10, back."
-    if abs(value - 0.02) < 1e-6:
-        return "0.02 is what each wrong digit gets; the right digit keeps most of its 1."
-    if abs(value - 0.91) < 1e-6:
-        return "0.91 is the target for label_smoothing=0.1; redo it with 0.2."
-    if value > 1 or value < 0:
-        return "A target is a probability, between 0 and 1."
-    return "Take the one-hot 1, multiply by (1 - 0.2), then add 0.2 / 10."

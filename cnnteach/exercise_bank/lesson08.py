@@ -7,7 +7,6 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 @exercise(
     "08.argmax-rows",
-    "What does np.argmax([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6]], axis=-1) return?",
     explanation="axis=-1 picks the position of the largest value within each row: 0.7 at 1, 0.6 at 0, 0.6 at 2.",
 )
 def _(answer):
@@ -38,7 +37,6 @@ def _random_matrices():
 
 @exercise(
     "08.accuracy-from-matrix",
-    "Write accuracy_from(matrix): the accuracy given a confusion matrix.",
     explanation="The right answers are on the diagonal: np.trace(matrix) / matrix.sum().",
 )
 def _(accuracy_from):
@@ -59,7 +57,6 @@ def _(accuracy_from):
 
 @exercise(
     "08.digit-recall",
-    "Write digit_recall(matrix, digit): the share of images of `digit` predicted correctly.",
     explanation="Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum().",
 )
 def _(digit_recall):
@@ -79,7 +76,6 @@ def _(digit_recall):
 
 @exercise(
     "08.invert-picture",
-    "Write invert(picture): uint8 dark-on-light -> uint8 light-on-dark.",
     explanation="255 - picture maps 0 to 255 and 255 to 0; keep the dtype uint8.",
 )
 def _(invert):
@@ -92,7 +88,9 @@ def _(invert):
     expected = 255 - picture
     if out.dtype.kind == "f" and np.allclose(out, 1 - picture / 255):
         return "Keep 0-255 uint8 pixels: 255 - picture."
-    if np.array_equal(out.astype(np.int64), -picture.astype(np.int64)) or np.array_equal(out, (-picture.astype(np.int64)).astype(out.dtype)):
+    if np.array_equal(
+        out.astype(np.int64), -picture.astype(np.int64)
+    ) or np.array_equal(out, (-picture.astype(np.int64)).astype(out.dtype)):
         return "Negating is not inverting: 255 - picture keeps the values in 0-255."
     if not np.array_equal(out.astype(np.int64), expected.astype(np.int64)):
         return "Black (0) must become white (255) and white black: 255 - picture."

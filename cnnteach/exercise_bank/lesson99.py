@@ -36,7 +36,6 @@ class _StubModel:
 
 @exercise(
     "99.predict-classes",
-    "Write predict_classes(model, x): one integer label per image, as the 2019 method returned.",
     explanation="model.predict gives one row of 10 probabilities per image; np.argmax(..., axis=-1) "
     "picks, in each row, the index of the largest: the predicted digit.",
 )
@@ -59,7 +58,6 @@ def _(function):
 
 @exercise(
     "99.sgd-learning-rate",
-    "Rewrite keras.optimizers.SGD(lr=0.05, momentum=0.9) for Keras 3.",
     explanation="Keras 3 optimizers accept only learning_rate=; the old lr= alias raises ValueError. "
     "momentum= is unchanged: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9).",
 )
@@ -85,7 +83,6 @@ HISTORY_KEYS = ["accuracy", "loss", "val_accuracy", "val_loss"]
 
 @exercise(
     "99.history-keys",
-    'Predict the sorted keys of history.history after fit(..., validation_split=0.25) with metrics=["accuracy"].',
     explanation="Keras records the loss and each metric under its name ('accuracy', never 'acc'), and the "
     "same again with a 'val_' prefix when there is validation data.",
 )

@@ -309,6 +309,7 @@ def call(function, *args, **kwargs):
 
 
 # ----------------------------------------------------------------------------- solutions
+NO_SOLUTIONS_MARKER = ".cnnteach-no-solutions"  # written by `cnnteach student OUT --no-solutions`
 SOLUTION_RE = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
 
 
@@ -361,6 +362,8 @@ def _solution_code(exercise_id: str) -> str | None:
     lesson = exercise_id.split(".")[0]
     pattern = re.compile(r"check\(\s*['\"]" + re.escape(exercise_id) + r"['\"]")
     for path in sorted(folder.glob(f"{lesson}_*.ipynb")):
+        if not path.is_file():  # a FIFO named like a lesson would block the read
+            continue
         try:
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         except (OSError, ValueError, KeyError):
@@ -393,6 +396,12 @@ def solution(exercise_id) -> Solution:
     entry = _REGISTRY.get(exercise_id) if isinstance(exercise_id, str) else None
     if entry is None:
         return Solution(str(exercise_id), f"There is no exercise called {exercise_id!r}; see list_exercises().")
+    try:
+        turned_off = (Path.cwd() / NO_SOLUTIONS_MARKER).is_file()
+    except OSError:
+        turned_off = False
+    if turned_off:
+        return Solution(exercise_id, entry.prompt, notes=["Your instructor turned solutions off in this edition."])
     code = _solution_code(exercise_id)
     notes = [] if code else ["(The worked code is not included in this edition of the course; ask your instructor.)"]
     return Solution(exercise_id, entry.prompt, code or "", entry.explanation, notes)

@@ -55,3 +55,38 @@ def test_doctor_passes_on_a_ready_machine(mnist_dir):
 def test_help_lists_every_command():
     done = run("--help")
     assert done.returncode == 0 and all(word in done.stdout for word in ("data", "doctor", "student"))
+
+
+def test_after_an_install_where_names_that_copy_and_it_verifies(mnist_dir, tmp_path):  # issue 15, defect 4
+    import gzip
+
+    dest = tmp_path / "lab"
+    dest.mkdir()
+    (dest / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b damaged")  # an old damaged copy
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in mnist_dir.glob("*-ubyte.gz"):
+        (raw / path.name[:-3]).write_bytes(gzip.decompress(path.read_bytes()))
+    done = run("data", "install", str(raw), "--to", str(dest))
+    assert done.returncode == 0, done.stderr
+    assert "moved the superseded" in done.stdout and f"set CNNTEACH_DATA={dest}" in done.stdout
+    where = run("data", "where", env={"CNNTEACH_DATA": str(dest)})
+    assert where.returncode == 0, where.stderr
+    assert f"IDX files in {dest}" in where.stdout and "checksums pass" in where.stdout
+
+
+def test_install_over_other_files_needs_replace(mnist_dir, tmp_path):  # issue 15, defect 5
+    dest = tmp_path / "lab"
+    dest.mkdir()
+    (dest / "train-labels-idx1-ubyte.gz").write_bytes(b"fashion")
+    refused = run("data", "install", str(mnist_dir), "--to", str(dest))
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "--replace" in refused.stderr
+    assert sorted(p.name for p in dest.iterdir()) == ["train-labels-idx1-ubyte.gz"]
+    done = run("data", "install", str(mnist_dir), "--to", str(dest), "--replace")
+    assert done.returncode == 0 and "kept the old train-labels-idx1-ubyte.gz as train-labels-idx1-ubyte.gz.bak" in done.stdout
+    assert (dest / "train-labels-idx1-ubyte.gz.bak").read_bytes() == b"fashion"
+
+
+def test_usage_errors_are_one_line():
+    done = run("data", "install")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.strip().endswith(".")

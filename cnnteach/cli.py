@@ -24,8 +24,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Verify the four MNIST IDX files (.gz or raw) or an mnist.npz in SOURCE, then copy them "
         "into the per-user data folder, where load_mnist() finds them with no network.",
     )
-    install.add_argument("source", help="folder holding train-images-idx3-ubyte.gz and its three siblings, or mnist.npz")
-    install.add_argument("--to", dest="destination", help="install here instead of the per-user data folder")
+    install.add_argument(
+        "source",
+        help="folder holding train-images-idx3-ubyte.gz and its three siblings, or mnist.npz",
+    )
+    install.add_argument(
+        "--to", dest="destination", help="install here instead of the per-user data folder"
+    )
     install.add_argument(
         "--replace",
         action="store_true",
@@ -33,11 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     data_sub.add_parser("where", help="say which MNIST copy load_mnist() would use, and verify it")
 
-    sub.add_parser("doctor", help="check that this machine is ready for the course (exit 0 when it is)")
+    sub.add_parser(
+        "doctor", help="check that this machine is ready for the course (exit 0 when it is)"
+    )
 
-    student = sub.add_parser("student", help="build the student edition (solutions removed) into OUT")
-    student.add_argument("out", help="folder to write; a notebook the student has changed is never overwritten")
-    student.add_argument("--from", dest="source", help="lessons folder with solutions (default: the course's notebooks/)")
+    student = sub.add_parser(
+        "student", help="build the student edition (solutions removed) into OUT"
+    )
+    student.add_argument(
+        "out", help="folder to write; a notebook the student has changed is never overwritten"
+    )
+    student.add_argument(
+        "--from",
+        dest="source",
+        help="lessons folder with solutions (default: the course's notebooks/)",
+    )
     student.add_argument(
         "--no-solutions",
         action="store_true",
@@ -50,7 +65,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors in one line."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: {message[:1].upper()}{message[1:]}: see `{self.prog} --help`.\n")
+        self.exit(
+            2, f"{self.prog}: {message[:1].upper()}{message[1:]}: see `{self.prog} --help`.\n"
+        )
 
 
 def main(argv=None) -> int:
@@ -114,13 +131,17 @@ def _say_which_copy_is_used(destination, chosen: bool) -> None:
     elif chosen:
         print(f"set CNNTEACH_DATA={destination} so that load_mnist() finds it")
     elif used is not None:
-        print(f"note: load_mnist() still uses {used.describe()}: unset {used.origin} to use this copy")
+        print(
+            f"note: load_mnist() still uses {used.describe()}: unset {used.origin} to use this copy"
+        )
 
 
 def _doctor() -> int:
     import os
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides the verdict
+    os.environ.setdefault(
+        "TF_CPP_MIN_LOG_LEVEL", "2"
+    )  # TensorFlow's start-up chatter hides the verdict
     from cnnteach.doctor import run_checks
 
     checks = run_checks()
@@ -144,7 +165,10 @@ def _student(args) -> int:
         return 1
     except OSError as exc:  # pragma: no cover - the build turns the ones it expects into sentences
         where = f"{exc.filename} " if exc.filename else ""
-        print(f"cnnteach: {where}cannot be used ({exc.strerror}): check the path and its permissions.", file=sys.stderr)
+        print(
+            f"cnnteach: {where}cannot be used ({exc.strerror}): check the path and its permissions.",
+            file=sys.stderr,
+        )
         return 1
     for line in report.lines():
         print(line)

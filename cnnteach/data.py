@@ -144,19 +144,27 @@ def _check_kind(dtype, magic_bytes, shape, canonical: str, shown: str) -> None:
             f"0x{magic:08x}: check that the file names are not swapped, or {FIX}"
         )
     if tuple(shape) != expected:
-        raise DataError(f"{shown} has shape {tuple(shape)} but {canonical} must be {expected}: {FIX}")
+        raise DataError(
+            f"{shown} has shape {tuple(shape)} but {canonical} must be {expected}: {FIX}"
+        )
 
 
-def _check_mnist_array(array: np.ndarray, canonical: str, shown: str, data=None, digest=None) -> np.ndarray:
+def _check_mnist_array(
+    array: np.ndarray, canonical: str, shown: str, data=None, digest=None
+) -> np.ndarray:
     """Check magic, dtype, shape and the published MD5 of one MNIST array.
 
     ``data`` is the IDX file's content (None for an npz array) and ``digest`` its MD5 when
     already computed while reading.
     """
     md5 = MNIST_FILES[canonical][2]
-    _check_kind(array.dtype, None if data is None else bytes(data[:4]), array.shape, canonical, shown)
+    _check_kind(
+        array.dtype, None if data is None else bytes(data[:4]), array.shape, canonical, shown
+    )
     if digest is None:
-        digest = hashlib.md5(bytes(data) if data is not None else _idx_header(array) + array.tobytes()).hexdigest()
+        digest = hashlib.md5(
+            bytes(data) if data is not None else _idx_header(array) + array.tobytes()
+        ).hexdigest()
     if digest != md5:
         raise DataError(
             f"{shown} fails its checksum (MD5 {digest} instead of the published {md5}), "
@@ -202,7 +210,9 @@ def _classify(location: Path) -> str:
             raise _not_regular(location, info.st_mode)
         if location.suffix == ".npz":
             return "npz"
-        raise DataError(f"{_show(location)} is a file but not an .npz: give the folder that holds the four MNIST IDX files")
+        raise DataError(
+            f"{_show(location)} is a file but not an .npz: give the folder that holds the four MNIST IDX files"
+        )
     files = _idx_files(location)
     present = [n for n, p in files.items() if p is not None]
     if len(present) == len(MNIST_FILES):
@@ -226,6 +236,7 @@ def _load_idx_folder(folder: Path):
 
     def one(name):
         path = files[name]
+
         def check(dtype, magic, dims):  # the shape is checked after reading, with a clearer message
             _check_kind(dtype, magic, MNIST_FILES[name][1], name, path.name)
 
@@ -251,9 +262,13 @@ def _npz_member(archive, key: str, canonical: str, shown: str) -> None:
     try:
         with archive.zip.open(member) as handle:
             version = np.lib.format.read_magic(handle)
-            reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            reader = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
             shape, _, dtype = reader(handle, max_header_size=10000)
-    except Exception as exc:  # ValueError (not .npy), zipfile.BadZipFile, zlib.error, EOFError...
+    except Exception as exc:  # ValueError (not .npy), zipfile.BadZipFile, zlib.error, EOFError...  # noqa: BLE001 - every failure becomes a DataError
         raise DataError(
             f"{shown} is not a NumPy array ({type(exc).__name__}), so the file is not Keras' mnist.npz: {FIX}"
         ) from None
@@ -273,10 +288,14 @@ def _load_npz(path: Path):
     with handle:
         try:
             archive = np.load(handle, allow_pickle=False)
-        except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
-            raise DataError(f"{path.name} is not a readable .npz archive ({type(exc).__name__}: {exc}): {FIX}") from None
+        except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...  # noqa: BLE001 - every failure becomes a DataError
+            raise DataError(
+                f"{path.name} is not a readable .npz archive ({type(exc).__name__}: {exc}): {FIX}"
+            ) from None
         if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise DataError(f"{path.name} is a single .npy array, not an .npz archive of four arrays: {FIX}")
+            raise DataError(
+                f"{path.name} is a single .npy array, not an .npz archive of four arrays: {FIX}"
+            )
         arrays = {}
         with archive:
             missing = sorted(set(NPZ_KEYS) - set(archive.files))
@@ -290,10 +309,14 @@ def _load_npz(path: Path):
                 _npz_member(archive, key, canonical, shown)
                 try:
                     array = archive[key]
-                except Exception as exc:
-                    raise DataError(f"{path.name} is damaged: {key} cannot be read ({type(exc).__name__}): {FIX}") from None
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a DataError
+                    raise DataError(
+                        f"{path.name} is damaged: {key} cannot be read ({type(exc).__name__}): {FIX}"
+                    ) from None
                 if not isinstance(array, np.ndarray):
-                    raise DataError(f"{shown} is not a NumPy array, so the file is not Keras' mnist.npz: {FIX}")
+                    raise DataError(
+                        f"{shown} is not a NumPy array, so the file is not Keras' mnist.npz: {FIX}"
+                    )
                 arrays[key] = _check_mnist_array(array, canonical, shown, None)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
@@ -331,7 +354,10 @@ def _has_any_mnist(folder: Path) -> bool:
     return (
         info is not None
         and stat.S_ISDIR(info.st_mode)
-        and (any(p is not None for p in _idx_files(folder).values()) or _regular(folder / "mnist.npz"))
+        and (
+            any(p is not None for p in _idx_files(folder).values())
+            or _regular(folder / "mnist.npz")
+        )
     )
 
 
@@ -400,7 +426,9 @@ def _download():
         with contextlib.redirect_stdout(sys.stderr):
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:
-        raise DataError(f"{_offline_message()} (the download failed: {type(exc).__name__}: {exc})") from None
+        raise DataError(
+            f"{_offline_message()} (the download failed: {type(exc).__name__}: {exc})"
+        ) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     for key, canonical in NPZ_KEYS.items():
         _check_mnist_array(arrays[key], canonical, f"downloaded {key}", None)

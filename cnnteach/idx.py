@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "MAX_IDX_BYTES", "read_idx"]
+__all__ = ["MAX_IDX_BYTES", "DataError", "read_idx"]
 
 FIX = "copy it again, or run `cnnteach data install DIR` with a good copy"
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
@@ -55,7 +55,9 @@ def _show(path) -> str:
 def _as_path(path, what: str) -> Path:
     """``path`` as a Path, or TypeError/DataError with one sentence when it cannot be one."""
     if isinstance(path, (bytes, bytearray)):
-        raise TypeError(f"{what} takes a path as a str or pathlib.Path, not bytes: decode it first.")
+        raise TypeError(
+            f"{what} takes a path as a str or pathlib.Path, not bytes: decode it first."
+        )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"{what} takes a path as a str or pathlib.Path, not {type(path).__name__}: "
@@ -64,9 +66,13 @@ def _as_path(path, what: str) -> Path:
     try:
         result = Path(path)
     except TypeError:
-        raise TypeError(f"{what} takes a path as a str or pathlib.Path: pass e.g. '/data/mnist'.") from None
+        raise TypeError(
+            f"{what} takes a path as a str or pathlib.Path: pass e.g. '/data/mnist'."
+        ) from None
     if "\x00" in str(result):
-        raise DataError(f"{_show(result)!r} contains a NUL character, so it is not a path: type it again")
+        raise DataError(
+            f"{_show(result)!r} contains a NUL character, so it is not a path: type it again"
+        )
     return result.expanduser()
 
 
@@ -78,15 +84,25 @@ def _stat(path: Path):
         return None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise DataError(f"{_show(path)} is too long to be a path on this system: check the path") from None
-        raise DataError(f"{_show(path)} cannot be examined ({exc.strerror}): check the path and its permissions") from None
+            raise DataError(
+                f"{_show(path)} is too long to be a path on this system: check the path"
+            ) from None
+        raise DataError(
+            f"{_show(path)} cannot be examined ({exc.strerror}): check the path and its permissions"
+        ) from None
     except ValueError:  # embedded NUL byte
-        raise DataError(f"{_show(path)!r} contains a NUL character, so it is not a path: type it again") from None
+        raise DataError(
+            f"{_show(path)!r} contains a NUL character, so it is not a path: type it again"
+        ) from None
 
 
 def _kind(mode: int) -> str:
-    for test, word in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
-                       (stat.S_ISSOCK, "socket")):
+    for test, word in (
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    ):
         if test(mode):
             return word
     return "special file"
@@ -105,15 +121,25 @@ def _open_regular(path: Path, what: str = "an IDX file"):
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
-        raise DataError(f"{_show(path)} does not exist: check the path, or run `cnnteach data install DIR`") from None
+        raise DataError(
+            f"{_show(path)} does not exist: check the path, or run `cnnteach data install DIR`"
+        ) from None
     except IsADirectoryError:
-        raise DataError(f"{_show(path)} is a folder, not {what}: pass the path of one file") from None
+        raise DataError(
+            f"{_show(path)} is a folder, not {what}: pass the path of one file"
+        ) from None
     except ValueError:
-        raise DataError(f"{_show(path)!r} contains a NUL character, so it is not a path: type it again") from None
+        raise DataError(
+            f"{_show(path)!r} contains a NUL character, so it is not a path: type it again"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise DataError(f"{_show(path)} is too long to be a path on this system: check the path") from None
-        raise DataError(f"{path.name} cannot be read ({exc.strerror}): check its permissions, or {FIX}") from None
+            raise DataError(
+                f"{_show(path)} is too long to be a path on this system: check the path"
+            ) from None
+        raise DataError(
+            f"{path.name} cannot be read ({exc.strerror}): check its permissions, or {FIX}"
+        ) from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -187,8 +213,12 @@ def _read_bytes(path: Path, md5: bool = False, check=None, max_bytes: int = MAX_
         info = _header(head, path.name)
         if info is None:
             if len(head) < 4:
-                raise DataError(f"{path.name} is too short to be an IDX file ({len(head)} bytes): {FIX}")
-            raise DataError(f"{path.name} has a broken IDX header ({head[3]} dimensions, {len(head)} bytes): {FIX}")
+                raise DataError(
+                    f"{path.name} is too short to be an IDX file ({len(head)} bytes): {FIX}"
+                )
+            raise DataError(
+                f"{path.name} has a broken IDX header ({head[3]} dimensions, {len(head)} bytes): {FIX}"
+            )
         expected = _check_header(head, info, path.name, check, max(max_bytes, 0))
         if size != expected:
             dims, got = info[1], size - info[2]
@@ -281,7 +311,9 @@ def _parse_idx(data, name: str) -> np.ndarray:
     if info is None:
         if len(data) < 4:
             raise DataError(f"{name} is too short to be an IDX file ({len(data)} bytes): {FIX}")
-        raise DataError(f"{name} has a broken IDX header ({data[3]} dimensions, {len(data)} bytes): {FIX}")
+        raise DataError(
+            f"{name} has a broken IDX header ({data[3]} dimensions, {len(data)} bytes): {FIX}"
+        )
     dtype, dims, header = info
     expected = _announced(info) - header
     got = len(data) - header
@@ -291,7 +323,9 @@ def _parse_idx(data, name: str) -> np.ndarray:
             f"{name} {what}: its header announces {'x'.join(map(str, dims))} items "
             f"({expected:,} bytes) but {got:,} bytes follow: {FIX}"
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)  # writable: data is a bytearray
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(
+        dims
+    )  # writable: data is a bytearray
     return array.astype(dtype.newbyteorder("="), copy=False)
 
 
@@ -332,7 +366,7 @@ def read_idx(path, *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """
     path = _as_path(path, "read_idx()")
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
-        raise TypeError(f"read_idx() takes max_bytes as a whole number of bytes, not {max_bytes!r}.")
+        raise TypeError(
+            f"read_idx() takes max_bytes as a whole number of bytes, not {max_bytes!r}."
+        )
     return _parse_idx(_read_bytes(path, max_bytes=max_bytes), path.name)
-
-

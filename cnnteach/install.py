@@ -47,7 +47,9 @@ class InstallReport:
     destination: Path
     copied: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)
-    backups: list = field(default_factory=list)  # (old file's new name, file installed in its place)
+    backups: list = field(
+        default_factory=list
+    )  # (old file's new name, file installed in its place)
     moved_aside: list = field(default_factory=list)  # (old name, new name)
 
     def lines(self) -> list[str]:
@@ -59,7 +61,9 @@ class InstallReport:
         ['moved the superseded /d/a aside to a.stale']
         """
         out = [f"kept the old {new.name} as {bak.name}" for bak, new in self.backups]
-        return out + [f"moved the superseded {old} aside to {new.name}" for old, new in self.moved_aside]
+        return out + [
+            f"moved the superseded {old} aside to {new.name}" for old, new in self.moved_aside
+        ]
 
 
 def _variants(kind: str, names: list[str]) -> list[str]:
@@ -68,7 +72,7 @@ def _variants(kind: str, names: list[str]) -> list[str]:
         return [n for base in MNIST_FILES for n in (f"{base}.gz", base)]
     others = ["mnist.npz"]
     for name in names:
-        base = name[:-3] if name.endswith(".gz") else name
+        base = name.removesuffix(".gz")
         others.append(base if name.endswith(".gz") else f"{base}.gz")
     return others
 
@@ -118,7 +122,9 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
     report = InstallReport(dest)
     info = _stat(dest)
     if info is not None and not stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{_show(dest)} exists and is not a folder: choose a folder with `--to FOLDER`")
+        raise DataError(
+            f"{_show(dest)} exists and is not a folder: choose a folder with `--to FOLDER`"
+        )
     if found.kind == "idx":
         files = {p.name: p for p in _idx_files(source).values()}
     else:
@@ -132,7 +138,9 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
         target = dest / name
         existing = _stat(target)
         if existing is not None and not stat.S_ISREG(existing.st_mode):
-            raise DataError(f"{_show(target)} exists and is not a regular file: move it away, then install again")
+            raise DataError(
+                f"{_show(target)} exists and is not a regular file: move it away, then install again"
+            )
         if existing is not None and _same_content(src, target):
             report.unchanged.append(target)
             continue
@@ -153,7 +161,9 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
             if exists:
                 backup = free_name(dest, target.name, "bak")
                 try:
-                    os.link(target, backup)  # the old file stays in place until the new one replaces it
+                    os.link(
+                        target, backup
+                    )  # the old file stays in place until the new one replaces it
                 except OSError:
                     os.rename(target, backup)
                 report.backups.append((backup, target))

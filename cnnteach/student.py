@@ -39,7 +39,13 @@ from pathlib import Path
 from cnnteach._files import write_atomic
 from cnnteach.exercises import NO_SOLUTIONS_MARKER, SOLUTION_RE
 
-__all__ = ["BuildBusy", "BuildReport", "build_student_edition", "strip_solutions", "student_notebook"]
+__all__ = [
+    "BuildBusy",
+    "BuildReport",
+    "build_student_edition",
+    "strip_solutions",
+    "student_notebook",
+]
 
 MANIFEST = ".cnnteach-student.json"
 LOCK = ".cnnteach-student.lock"
@@ -47,10 +53,16 @@ ANSWER_TAG = "answer-output"
 MARKER = "# YOUR CODE HERE"
 PLACEHOLDER = MARKER + "\n{indent}..."
 # a line that is already a placeholder: ``answer = ...``, ``a, b = ...`` or ``...``, with a comment
-PLACEHOLDER_LINE_RE = re.compile(r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$")
+PLACEHOLDER_LINE_RE = re.compile(
+    r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$"
+)
 MAX_NOTEBOOK_BYTES = 64 << 20
-ANSWER_RE = re.compile(r"<details>\s*<summary>\s*(?:<b>)?\s*Answer.*?</details>\s*", re.S | re.I)
-EXERCISE_CALL_RE = re.compile(r"\b(check|solution)\(")  # their stored outputs would give answers away
+ANSWER_RE = re.compile(
+    r"<details>\s*<summary>\s*(?:<b>)?\s*Answer.*?</details>\s*", re.DOTALL | re.IGNORECASE
+)
+EXERCISE_CALL_RE = re.compile(
+    r"\b(check|solution)\("
+)  # their stored outputs would give answers away
 
 
 def strip_solutions(source: str) -> str:
@@ -105,7 +117,9 @@ def _check_notebook(notebook) -> str | None:
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             return f"cell {number} is not a cell"
         source = cell.get("source", "")
-        if not isinstance(source, str) and not (isinstance(source, list) and all(isinstance(s, str) for s in source)):
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(s, str) for s in source)
+        ):
             return f"cell {number} has a source that is not text"
         if not isinstance(cell.get("metadata", {}), dict):
             return f"cell {number} has metadata that is not an object"
@@ -148,8 +162,6 @@ def student_notebook(notebook: dict) -> dict:
     return result
 
 
-
-
 class BuildBusy(ValueError):
     """Another ``cnnteach student`` is building the same folder right now."""
 
@@ -172,7 +184,9 @@ class BuildReport:
             f"(outputs and execution counts are not edits)"
             for p in self.refreshed
         ]
-        out += [f"kept your edited {old.name}; the new version is {new.name}" for old, new in self.kept]
+        out += [
+            f"kept your edited {old.name}; the new version is {new.name}" for old, new in self.kept
+        ]
         if self.unchanged:
             out.append(f"{len(self.unchanged)} notebook(s) already up to date")
         return out + list(self.notes)
@@ -190,7 +204,9 @@ def _sources_digest(notebook) -> str | None:
     """Hash of a notebook's cell types and sources: what counts as an edit; None if unreadable."""
     if _check_notebook(notebook):
         return None
-    return _digest(json.dumps([[c["cell_type"], _source(c)] for c in notebook["cells"]]).encode("utf-8"))
+    return _digest(
+        json.dumps([[c["cell_type"], _source(c)] for c in notebook["cells"]]).encode("utf-8")
+    )
 
 
 def _regular_or_none(path: Path):
@@ -215,7 +231,9 @@ def _read_json(path: Path, what: str):
     try:
         return json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path} is not valid JSON ({type(exc).__name__}), so it is not {what}") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({type(exc).__name__}), so it is not {what}"
+        ) from None
 
 
 def _read_lesson(path: Path) -> dict:
@@ -245,7 +263,7 @@ def _load_manifest(out: Path) -> dict:
         raise ValueError(f"{str(exc).rstrip('.')}: {advice}") from None
     if not isinstance(record, dict) or not isinstance(record.get("notebooks", {}), dict):
         kind = type(record).__name__ if not isinstance(record, dict) else "object of another shape"
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - the content, not the argument, is wrong
             f"{path} holds a JSON {kind}, not the record of a student build, so cnnteach cannot "
             f"tell which notebooks the student changed: {advice}"
         )
@@ -259,17 +277,23 @@ def _load_manifest(out: Path) -> dict:
             entry = {"sha256": entry}
         if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):
             pending = entry.get("pending", [])
-            entry["pending"] = [p for p in pending if isinstance(p, str)] if isinstance(pending, list) else []
+            entry["pending"] = (
+                [p for p in pending if isinstance(p, str)] if isinstance(pending, list) else []
+            )
             entries[name] = entry
     return {"notebooks": entries, "solutions": solutions}
 
 
 def _save_manifest(out: Path, manifest: dict) -> None:
-    write_atomic(out / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    write_atomic(
+        out / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    )
 
 
 def _is_ours(entry, digest: str) -> bool:
-    return isinstance(entry, dict) and (entry.get("sha256") == digest or digest in entry.get("pending", []))
+    return isinstance(entry, dict) and (
+        entry.get("sha256") == digest or digest in entry.get("pending", [])
+    )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -308,7 +332,9 @@ def _locked(out: Path, report: BuildReport):
                 f"finishes, then run the command again."
             ) from None
         if previous and previous != os.getpid() and not _pid_alive(previous):
-            report.notes.append(f"took over the lock left by process {previous}, which is no longer running")
+            report.notes.append(
+                f"took over the lock left by process {previous}, which is no longer running"
+            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
@@ -318,10 +344,14 @@ def _locked(out: Path, report: BuildReport):
 
 def _as_folder(path, what: str) -> Path:
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{what} takes a folder as a str or pathlib.Path, not {type(path).__name__}: pass e.g. 'student'.")
+        raise TypeError(
+            f"{what} takes a folder as a str or pathlib.Path, not {type(path).__name__}: pass e.g. 'student'."
+        )
     path = Path(path)
     if "\x00" in str(path):
-        raise ValueError(f"{str(path)[:80]!r} contains a NUL character, so it is not a folder: type it again.")
+        raise ValueError(
+            f"{str(path)[:80]!r} contains a NUL character, so it is not a folder: type it again."
+        )
     return path
 
 
@@ -361,7 +391,9 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
     from cnnteach.exercises import lessons_dir
 
     if not isinstance(solutions, bool):
-        raise TypeError(f"build_student_edition() takes solutions=True or False, not {solutions!r}.")
+        raise TypeError(
+            f"build_student_edition() takes solutions=True or False, not {solutions!r}."
+        )
     out = _as_folder(out, "build_student_edition()")
     source = _as_folder(source, "build_student_edition()") if source is not None else lessons_dir()
     try:
@@ -369,7 +401,9 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
     except OSError as exc:
         where = exc.filename or out
         if exc.errno == 36:
-            raise ValueError(f"{str(where)[:120]} is too long to be a path on this system: choose a shorter one.") from None
+            raise ValueError(
+                f"{str(where)[:120]} is too long to be a path on this system: choose a shorter one."
+            ) from None
         raise ValueError(
             f"{str(where)[:200]} cannot be written ({exc.strerror}): choose a folder you can write to, "
             f"or free some space, then build again."
@@ -379,12 +413,20 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
 def _build(out: Path, source, solutions: bool) -> BuildReport:
     lessons = sorted(source.glob("[0-9][0-9]_*.ipynb")) if source and source.is_dir() else []
     if not lessons:
-        raise ValueError(f"{source} holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from.")
+        raise ValueError(
+            f"{source} holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from."
+        )
     if out.exists() and not out.is_dir():
-        raise ValueError(f"{out} exists and is not a folder: choose a folder for the student edition.")
+        raise ValueError(
+            f"{out} exists and is not a folder: choose a folder for the student edition."
+        )
     if out.resolve() == source.resolve():
-        raise ValueError(f"{out} is the lessons folder itself: choose another folder, or the solutions would be overwritten.")
-    editions = [(lesson, student_notebook(_read_lesson(lesson))) for lesson in lessons]  # all read first
+        raise ValueError(
+            f"{out} is the lessons folder itself: choose another folder, or the solutions would be overwritten."
+        )
+    editions = [
+        (lesson, student_notebook(_read_lesson(lesson))) for lesson in lessons
+    ]  # all read first
     out.mkdir(parents=True, exist_ok=True)
     report = BuildReport()
     with _locked(out, report):
@@ -405,7 +447,10 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
                     continue
                 if _is_ours(entries.get(target.name), digest):
                     report.updated.append(target)
-                elif entries.get(target.name, {}).get("sources") and _current_sources(current) == entries[target.name]["sources"]:
+                elif (
+                    entries.get(target.name, {}).get("sources")
+                    and _current_sources(current) == entries[target.name]["sources"]
+                ):
                     report.refreshed.append(target)
                 else:
                     target = _free_name(out, lesson, entries)
@@ -437,7 +482,9 @@ def _write_recorded(out: Path, manifest: dict, target: Path, data: bytes, source
 def _solutions_switch(out: Path, manifest: dict, solutions: bool, report: BuildReport) -> None:
     marker = out / NO_SOLUTIONS_MARKER
     if not solutions:
-        write_atomic(marker, b"solution() is turned off in this edition (cnnteach student --no-solutions)\n")
+        write_atomic(
+            marker, b"solution() is turned off in this edition (cnnteach student --no-solutions)\n"
+        )
         manifest["solutions"] = False
         report.notes.append("solutions are turned off in this edition: solution() says so")
         return
@@ -446,7 +493,9 @@ def _solutions_switch(out: Path, manifest: dict, solutions: bool, report: BuildR
             marker.unlink()
             report.notes.append("solutions are turned back on in this edition")
         else:
-            report.notes.append(f"{marker.name} was not written by a build, so solution() stays off; delete it to turn solutions on")
+            report.notes.append(
+                f"{marker.name} was not written by a build, so solution() stays off; delete it to turn solutions on"
+            )
             return
     manifest["solutions"] = True
 
@@ -457,6 +506,8 @@ def _free_name(out: Path, lesson: Path, entries: dict) -> Path:
     while True:
         name = f"{lesson.stem}.new{'' if n == 1 else f'-{n}'}.ipynb"
         candidate = out / name
-        if _regular_or_none(candidate) is None or _is_ours(entries.get(name), _digest(candidate.read_bytes())):
+        if _regular_or_none(candidate) is None or _is_ours(
+            entries.get(name), _digest(candidate.read_bytes())
+        ):
             return candidate
         n += 1

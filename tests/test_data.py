@@ -24,12 +24,19 @@ def snapshot(folder):
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             stat = path.stat()
-            result[str(path)] = (stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+            result[str(path)] = (
+                stat.st_size,
+                stat.st_mtime_ns,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
     return result
 
 
 def idx_bytes(array: np.ndarray, code: int = 0x08) -> bytes:
-    return struct.pack(f">BBBB{array.ndim}I", 0, 0, code, array.ndim, *array.shape) + array.astype(">u1").tobytes()
+    return (
+        struct.pack(f">BBBB{array.ndim}I", 0, 0, code, array.ndim, *array.shape)
+        + array.astype(">u1").tobytes()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +68,12 @@ def raises_and_keeps(folder, pattern, call=None):
 # ----------------------------------------------------------------------------- happy paths
 def test_loads_like_keras(arrays):
     (x_train, y_train), (x_test, y_test) = arrays
-    assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == ((60000, 28, 28), (60000,), (10000, 28, 28), (10000,))
+    assert (x_train.shape, y_train.shape, x_test.shape, y_test.shape) == (
+        (60000, 28, 28),
+        (60000,),
+        (10000, 28, 28),
+        (10000,),
+    )
     assert {a.dtype for a in (x_train, y_train, x_test, y_test)} == {np.dtype(np.uint8)}
     assert y_test[:9].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5]
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
@@ -79,7 +91,9 @@ def test_raw_uncompressed_files_load_the_same(arrays, mnist_dir, tmp_path):
 
 def test_npz_source_with_keras_keys(arrays, tmp_path):
     (x_train, y_train), (x_test, y_test) = arrays
-    np.savez_compressed(tmp_path / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    np.savez_compressed(
+        tmp_path / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+    )
     for source in (tmp_path, tmp_path / "mnist.npz"):
         (a, b), (c, d) = load_mnist(source)
         np.testing.assert_array_equal(d, y_test)
@@ -111,7 +125,9 @@ def test_source_order(arrays, mnist_dir, isolated_sources, monkeypatch):
     keras_cache = isolated_sources / "keras" / "datasets"
     keras_cache.mkdir(parents=True)
     (x_train, y_train), (x_test, y_test) = arrays
-    np.savez_compressed(keras_cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    np.savez_compressed(
+        keras_cache / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test
+    )
     assert find_mnist().origin == "Keras cache"
     # the per-user folder comes before it
     install_data(mnist_dir)
@@ -139,7 +155,9 @@ def test_keras_download_is_the_last_resort_and_wrapped(isolated_sources, monkeyp
 
 def test_offline_with_no_copy_anywhere_says_how_to_get_files(isolated_sources):
     message = raises_and_keeps(isolated_sources, "cannot be downloaded", call=load_mnist)
-    assert "USB stick" in message and "cnnteach data install" in message and "CNNTEACH_DATA" in message
+    assert (
+        "USB stick" in message and "cnnteach data install" in message and "CNNTEACH_DATA" in message
+    )
 
 
 # ----------------------------------------------------------------------------- bad inputs
@@ -157,7 +175,9 @@ def test_wrong_magic_number(copy_of):
     (copy_of / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x03" + labels[4:])
     raises_and_keeps(copy_of, r"t10k-labels-idx1-ubyte.*(header|magic)")
     (copy_of / "t10k-labels-idx1-ubyte").write_bytes(b"PK\x03\x04" + labels[4:])
-    raises_and_keeps(copy_of, r"t10k-labels-idx1-ubyte has magic number 0x504b0304, which is not an IDX header")
+    raises_and_keeps(
+        copy_of, r"t10k-labels-idx1-ubyte has magic number 0x504b0304, which is not an IDX header"
+    )
 
 
 def test_swapped_files_fail_on_magic(copy_of):
@@ -165,21 +185,30 @@ def test_swapped_files_fail_on_magic(copy_of):
     a, b = images.read_bytes(), labels.read_bytes()
     images.write_bytes(b)
     labels.write_bytes(a)
-    raises_and_keeps(copy_of, r"magic number 0x00000801 but MNIST images files start with 0x00000803")
+    raises_and_keeps(
+        copy_of, r"magic number 0x00000801 but MNIST images files start with 0x00000803"
+    )
 
 
 def test_wrong_dimensions(copy_of):
     arr = np.zeros((10000, 28, 27), dtype=np.uint8)
     (copy_of / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(arr)))
-    raises_and_keeps(copy_of, r"t10k-images-idx3-ubyte.gz has shape \(10000, 28, 27\) but t10k-images-idx3-ubyte must be \(10000, 28, 28\)")
+    raises_and_keeps(
+        copy_of,
+        r"t10k-images-idx3-ubyte.gz has shape \(10000, 28, 27\) but t10k-images-idx3-ubyte must be \(10000, 28, 28\)",
+    )
 
 
 def test_wrong_item_count(copy_of):
     content = bytearray(gzip.decompress((copy_of / "t10k-labels-idx1-ubyte.gz").read_bytes()))
     content[4:8] = struct.pack(">I", 10001)  # header announces one label more than the file holds
     (copy_of / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(content)))
-    raises_and_keeps(copy_of, r"t10k-labels-idx1-ubyte.gz is truncated: its header announces 10001 items")
-    (copy_of / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(content[:8]) + b"\x00" * 10002))
+    raises_and_keeps(
+        copy_of, r"t10k-labels-idx1-ubyte.gz is truncated: its header announces 10001 items"
+    )
+    (copy_of / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(bytes(content[:8]) + b"\x00" * 10002)
+    )
     raises_and_keeps(copy_of, r"has extra bytes")
 
 
@@ -187,7 +216,10 @@ def test_one_changed_byte_is_caught_by_the_checksum(copy_of):
     content = bytearray(gzip.decompress((copy_of / "t10k-images-idx3-ubyte.gz").read_bytes()))
     content[5000] ^= 0x01
     (copy_of / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(content)))
-    raises_and_keeps(copy_of, r"t10k-images-idx3-ubyte.gz fails its checksum \(MD5 [0-9a-f]{32} instead of the published 2646ac647ad5339dbf082846283269ea\)")
+    raises_and_keeps(
+        copy_of,
+        r"t10k-images-idx3-ubyte.gz fails its checksum \(MD5 [0-9a-f]{32} instead of the published 2646ac647ad5339dbf082846283269ea\)",
+    )
 
 
 def test_corrupt_gzip_stream(copy_of):
@@ -202,18 +234,32 @@ def test_npz_holding_python_objects(arrays, tmp_path):
     (x_train, y_train), (x_test, y_test) = arrays
     objects = np.array([{"evil": True}, 1], dtype=object)
     np.savez(tmp_path / "mnist.npz", x_train=objects, y_train=y_train, x_test=x_test, y_test=y_test)
-    raises_and_keeps(tmp_path, r"mnist.npz stores x_train as Python objects, which cnnteach never loads")
+    raises_and_keeps(
+        tmp_path, r"mnist.npz stores x_train as Python objects, which cnnteach never loads"
+    )
 
 
 def test_npz_with_wrong_keys_dtypes_or_content(arrays, tmp_path):
     (x_train, y_train), (x_test, y_test) = arrays
     np.savez(tmp_path / "mnist.npz", images=x_train)
-    raises_and_keeps(tmp_path, r"mnist.npz lacks the keys x_test, x_train, y_test, y_train \(it has images\)")
-    np.savez(tmp_path / "mnist.npz", x_train=x_train.astype(np.float32), y_train=y_train, x_test=x_test, y_test=y_test)
-    raises_and_keeps(tmp_path, r"mnist.npz\['x_train'\] holds float32 values but MNIST images are uint8")
+    raises_and_keeps(
+        tmp_path, r"mnist.npz lacks the keys x_test, x_train, y_test, y_train \(it has images\)"
+    )
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=x_train.astype(np.float32),
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+    )
+    raises_and_keeps(
+        tmp_path, r"mnist.npz\['x_train'\] holds float32 values but MNIST images are uint8"
+    )
     changed = x_test.copy()
     changed[0, 0, 0] = 1
-    np.savez(tmp_path / "mnist.npz", x_train=x_train, y_train=y_train, x_test=changed, y_test=y_test)
+    np.savez(
+        tmp_path / "mnist.npz", x_train=x_train, y_train=y_train, x_test=changed, y_test=y_test
+    )
     raises_and_keeps(tmp_path, r"mnist.npz\['x_test'\] fails its checksum")
     (tmp_path / "mnist.npz").write_bytes(b"not a zip at all")
     raises_and_keeps(tmp_path, r"mnist.npz is not a readable .npz archive")
@@ -221,7 +267,9 @@ def test_npz_with_wrong_keys_dtypes_or_content(arrays, tmp_path):
 
 def test_folder_with_a_file_missing(copy_of):
     (copy_of / "t10k-labels-idx1-ubyte.gz").unlink()
-    message = raises_and_keeps(copy_of, r"lacks t10k-labels-idx1-ubyte\[.gz\] \(it has 3 of the 4 MNIST files\)")
+    message = raises_and_keeps(
+        copy_of, r"lacks t10k-labels-idx1-ubyte\[.gz\] \(it has 3 of the 4 MNIST files\)"
+    )
     assert "copy the missing file there" in message
 
 
@@ -285,7 +333,6 @@ def test_loader_never_imports_keras_for_local_files(mnist_dir):
     subprocess.run([sys.executable, "-c", code, str(mnist_dir)], check=True)
 
 
-
 # ----------------------------------------------------------------------------- issue 15: hardening
 def run_briefly(call, seconds=5.0):
     """Run ``call`` in a thread; return ("ok", value) / ("raised", exc), or ("hang", None)."""
@@ -322,8 +369,12 @@ def test_installed_files_get_the_mode_a_plain_copy_gets(mnist_dir, tmp_path):  #
     assert set(modes.values()) == {0o644}, modes
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() != 0, reason="needs root to act as another user")
-def test_a_student_account_can_read_the_shared_install(mnist_dir):  # defect 1, README's JupyterHub recipe
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() != 0, reason="needs root to act as another user"
+)
+def test_a_student_account_can_read_the_shared_install(
+    mnist_dir,
+):  # defect 1, README's JupyterHub recipe
     import subprocess
     import tempfile
 
@@ -339,8 +390,12 @@ def test_a_student_account_can_read_the_shared_install(mnist_dir):  # defect 1, 
             "import os, sys, concurrent.futures.thread; from cnnteach.data import load_mnist; "
             "os.setgid(65534); os.setuid(65534); (x, y), _ = load_mnist(sys.argv[1]); print(os.getuid(), y[0])"
         )
-        done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(target)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == ["65534", "5"]
     finally:
@@ -401,7 +456,9 @@ def test_a_huge_raw_file_is_refused_before_reading(mnist_dir, tmp_path):  # defe
 def test_trailing_garbage_after_the_gzip_member_is_refused(copy_of):  # defect 6
     path = copy_of / "t10k-labels-idx1-ubyte.gz"
     path.write_bytes(path.read_bytes() + b"garbage")
-    raises_and_keeps(copy_of, r"t10k-labels-idx1-ubyte.gz has 7 bytes after the end of its gzip data")
+    raises_and_keeps(
+        copy_of, r"t10k-labels-idx1-ubyte.gz has 7 bytes after the end of its gzip data"
+    )
     path.write_bytes(path.read_bytes()[:-7] + gzip.compress(b"x"))  # a second gzip member
     raises_and_keeps(copy_of, r"bytes after the end of its gzip data \(a second gzip member")
 
@@ -409,7 +466,9 @@ def test_trailing_garbage_after_the_gzip_member_is_refused(copy_of):  # defect 6
 def test_an_idx_header_whose_dimensions_overflow_is_refused(tmp_path):  # defect 6
     path = tmp_path / "huge-idx3-ubyte"
     path.write_bytes(struct.pack(">I3I", 0x803, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + b"\0" * 10)
-    with pytest.raises(DataError, match=r"announces 4294967295x4294967295x4294967295 items") as info:
+    with pytest.raises(
+        DataError, match=r"announces 4294967295x4294967295x4294967295 items"
+    ) as info:
         read_idx(path)
     one_sentence(info.value)
     packed = tmp_path / "huge-idx3-ubyte.gz"
@@ -422,7 +481,9 @@ def test_an_npz_member_that_is_not_an_array_is_refused(arrays, tmp_path):  # def
     import zipfile
 
     (x_train, y_train), (x_test, y_test) = arrays
-    np.savez(tmp_path / "mnist.npz", x_train=x_train[:1], y_train=y_train, x_test=x_test, y_test=y_test)
+    np.savez(
+        tmp_path / "mnist.npz", x_train=x_train[:1], y_train=y_train, x_test=x_test, y_test=y_test
+    )
     with zipfile.ZipFile(tmp_path / "mnist.npz", "w") as archive:
         archive.writestr("x_train.npy", b"these bytes are not a numpy array")
         for key, value in (("y_train", y_train), ("x_test", x_test), ("y_test", y_test)):
@@ -462,9 +523,16 @@ def test_a_fifo_named_like_a_data_file_does_not_hang(copy_of, tmp_path):  # defe
     assert "is a FIFO, not a regular file" in one_sentence(exc)
     (copy_of / "t10k-labels-idx1-ubyte.gz").unlink()
     os.mkfifo(copy_of / "t10k-labels-idx1-ubyte.gz")
-    for call in (lambda: load_mnist(copy_of), lambda: find_mnist(copy_of), lambda: install_data(copy_of, tmp_path / "d")):
+    for call in (
+        lambda: load_mnist(copy_of),
+        lambda: find_mnist(copy_of),
+        lambda: install_data(copy_of, tmp_path / "d"),
+    ):
         outcome, exc = run_briefly(call)
-        assert outcome == "raised" and isinstance(exc, DataError) and "FIFO" in str(exc), (outcome, exc)
+        assert outcome == "raised" and isinstance(exc, DataError) and "FIFO" in str(exc), (
+            outcome,
+            exc,
+        )
     npz = tmp_path / "mnist.npz"
     os.mkfifo(npz)
     outcome, exc = run_briefly(lambda: load_mnist(npz))
@@ -485,8 +553,12 @@ def test_install_refuses_to_overwrite_a_different_file(mnist_dir, tmp_path):  # 
     assert (dest / "t10k-labels-idx1-ubyte.gz.bak").read_bytes() == b"Fashion-MNIST labels, say"
     assert load_mnist(dest)[1][1][0] == 7
     (dest / "mine.txt").write_text("my notes")
-    install_data(mnist_dir, dest, replace=True)  # same content now: nothing to replace, nothing deleted
-    assert (dest / "mine.txt").read_text() == "my notes" and not (dest / "t10k-labels-idx1-ubyte.gz.bak-2").exists()
+    install_data(
+        mnist_dir, dest, replace=True
+    )  # same content now: nothing to replace, nothing deleted
+    assert (dest / "mine.txt").read_text() == "my notes" and not (
+        dest / "t10k-labels-idx1-ubyte.gz.bak-2"
+    ).exists()
 
 
 def test_install_moves_superseded_variants_aside(arrays, mnist_dir, tmp_path):  # defect 4
@@ -499,8 +571,12 @@ def test_install_moves_superseded_variants_aside(arrays, mnist_dir, tmp_path):  
     for name in NAMES:
         (raw / name).write_bytes(gzip.decompress((mnist_dir / f"{name}.gz").read_bytes()))
     install_data(raw, dest)
-    assert find_mnist(dest).kind == "idx" and load_mnist(dest)[1][1][0] == 7  # the damaged .gz no longer wins
-    assert (dest / "t10k-images-idx3-ubyte.gz.stale").read_bytes() == damaged.with_suffix(".gz.stale").read_bytes()
+    assert (
+        find_mnist(dest).kind == "idx" and load_mnist(dest)[1][1][0] == 7
+    )  # the damaged .gz no longer wins
+    assert (dest / "t10k-images-idx3-ubyte.gz.stale").read_bytes() == damaged.with_suffix(
+        ".gz.stale"
+    ).read_bytes()
     assert not damaged.exists()
     # a new mnist.npz supersedes the IDX files there
     (x_train, y_train), (x_test, y_test) = arrays

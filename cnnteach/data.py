@@ -19,17 +19,31 @@ handed to Keras' loader (Keras deletes a cached file whose hash it does not expe
 from __future__ import annotations
 
 import hashlib
+import math
 import os
-import shutil
+import stat
 import struct
 import sys
-import tempfile
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cnnteach.idx import (  # noqa: F401 - DataError and read_idx are part of this module's API
+    FIX,
+    IDX_DTYPES,
+    MAX_IDX_BYTES,
+    DataError,
+    _as_path,
+    _not_regular,
+    _open_regular,
+    _parse_idx,
+    _read_bytes,
+    _show,
+    _stat,
+)
+from cnnteach.idx import read_idx as _read_idx
 
 __all__ = [
     "DataError",
@@ -43,7 +57,6 @@ __all__ = [
 
 ENV_VAR = "CNNTEACH_DATA"
 OFFLINE_VAR = "CNNTEACH_OFFLINE"
-FIX = "copy it again, or run `cnnteach data install DIR` with a good copy"
 
 #: The four canonical files: name -> (magic number, shape, MD5 of the uncompressed content).
 MNIST_FILES = {
@@ -59,18 +72,6 @@ NPZ_KEYS = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-# IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
-IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-class DataError(Exception):
-    """A data file is missing, damaged or not MNIST; the message says what to do.
-
-    Examples
-    --------
-    >>> str(DataError("mnist.npz is empty: copy it again"))
-    'mnist.npz is empty: copy it again'
-    """
 
 
 @dataclass(frozen=True)
@@ -111,142 +112,18 @@ class MnistSource:
         return f"{what} {self.location} (from {self.origin})"
 
 
-# ----------------------------------------------------------------------------- IDX reading
-def _read_bytes(path: Path, md5: bool = False):
-    """Return the content of ``path`` (gunzipped if it ends in .gz) as a writable bytearray.
-
-    With ``md5=True`` return ``(content, md5 hex digest)``; for a .gz file the digest is
-    computed in a second thread while the next chunk decompresses, so it costs little time.
-    """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path} does not exist: check the path, or run `cnnteach data install DIR`") from None
-    except IsADirectoryError:
-        raise DataError(f"{path} is a folder, not an IDX file: pass the path of one file") from None
-    except OSError as exc:
-        raise DataError(f"{path.name} cannot be read ({exc.strerror}): check its permissions, or {FIX}") from None
-    if path.suffix != ".gz":
-        data = bytearray(raw)
-        return (data, hashlib.md5(data).hexdigest()) if md5 else data
-    if not raw:
-        raise DataError(f"{path.name} is empty (0 bytes): {FIX}")
-    data, digest = _gunzip(raw, path.name, md5)
-    return (data, digest) if md5 else data
-
-
-_CHUNK = 1 << 18  # compressed bytes per step: ~1.3 MB of MNIST pixels
-
-
-def _gunzip(raw: bytes, name: str, md5: bool):
-    """Decompress a gzip member chunk by chunk, hashing finished chunks in a helper thread."""
-    decomp = zlib.decompressobj(wbits=31)
-    data = bytearray()
-    hasher = hashlib.md5() if md5 else None
-    view = memoryview(raw)
-    pool = ThreadPoolExecutor(max_workers=1) if md5 else None
-    pending = None
-    try:
-        for start in range(0, len(raw), _CHUNK):
-            piece = decomp.decompress(view[start : start + _CHUNK])
-            data += piece
-            if hasher is not None and piece:
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(hasher.update, piece)  # zlib and md5 both release the GIL
-            if decomp.eof:
-                break
-        tail = decomp.flush()
-        data += tail
-        if pending is not None:
-            pending.result()
-        if hasher is not None and tail:
-            hasher.update(tail)
-    except zlib.error as exc:
-        raise DataError(f"{name} is not a valid gzip file ({exc}): {FIX}") from None
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-    if not decomp.eof:
-        announced = _announced_size(bytes(data[:64]))
-        of = f" of the {announced:,} bytes its header announces" if announced else ""
-        raise DataError(
-            f"{name} is truncated (its data stops after {len(data):,}{of} bytes; "
-            f"the file holds {len(raw):,} bytes): {FIX}"
-        )
-    return data, (hasher.hexdigest() if hasher is not None else None)
-
-
-def _announced_size(data: bytes) -> int | None:
-    """Total size an IDX header announces, or None when the header itself is incomplete."""
-    if len(data) < 4 or data[0] or data[1] or data[2] not in IDX_DTYPES:
-        return None
-    ndim = data[3]
-    if len(data) < 4 + 4 * ndim:
-        return None
-    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    return 4 + 4 * ndim + int(np.prod(dims, dtype=np.int64)) * np.dtype(IDX_DTYPES[data[2]]).itemsize
-
-
-def _parse_idx(data: bytes, name: str) -> np.ndarray:
-    """Turn the bytes of one IDX file into an array, checking header against length."""
-    if len(data) < 4:
-        raise DataError(f"{name} is too short to be an IDX file ({len(data)} bytes): {FIX}")
-    if data[0] or data[1] or data[2] not in IDX_DTYPES:
-        raise DataError(
-            f"{name} has magic number 0x{data[:4].hex()}, which is not an IDX header "
-            f"(expected 0x0000 then a type code such as 08): {FIX}"
-        )
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
-        raise DataError(f"{name} has a broken IDX header ({ndim} dimensions, {len(data)} bytes): {FIX}")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    dtype = np.dtype(IDX_DTYPES[data[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    got = len(data) - header
-    if got != expected:
-        what = "is truncated" if got < expected else "has extra bytes"
-        raise DataError(
-            f"{name} {what}: its header announces {'x'.join(map(str, dims))} items "
-            f"({expected:,} bytes) but {got:,} bytes follow: {FIX}"
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)  # writable: data is a bytearray
-    return array.astype(dtype.newbyteorder("="), copy=False)
-
-
-def read_idx(path) -> np.ndarray:
-    """Read any IDX file, gzipped or raw, into a numpy array.
-
-    The IDX format is a 4-byte magic number (two zero bytes, a type code, the number of
-    dimensions), one big-endian 32-bit size per dimension, then the values.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        An IDX file; a name ending in ``.gz`` is decompressed first.
-
-    Returns
-    -------
-    numpy.ndarray
-        The values, with the shape the header gives (uint8 for MNIST).
-
-    Raises
-    ------
-    DataError
-        When the file is missing, truncated, or its header does not match its length.
+def read_idx(path, *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """Read any IDX file, gzipped or raw, into a numpy array (see :func:`cnnteach.idx.read_idx`).
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx2-ubyte"
-    >>> _ = f.write_bytes(bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6]))
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx1-ubyte"
+    >>> _ = f.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1]))
     >>> read_idx(f)
-    array([[1, 2, 3],
-           [4, 5, 6]], dtype=uint8)
+    array([7, 2, 1], dtype=uint8)
     """
-    path = Path(path)
-    return _parse_idx(_read_bytes(path), path.name)
+    return _read_idx(path, max_bytes=max_bytes)
 
 
 def _idx_header(array: np.ndarray) -> bytes:
@@ -255,25 +132,39 @@ def _idx_header(array: np.ndarray) -> bytes:
     return struct.pack(f">I{array.ndim}I", magic, *array.shape)
 
 
-def _check_mnist_array(array: np.ndarray, canonical: str, shown: str, data=None, digest=None) -> np.ndarray:
+def _check_kind(dtype, magic_bytes, shape, canonical: str, shown: str) -> None:
+    """Dtype, magic number and shape of one canonical MNIST file, with the usual messages."""
+    magic, expected, _ = MNIST_FILES[canonical]
+    kind = "images" if magic == 0x803 else "labels"
+    if dtype != np.uint8:
+        raise DataError(f"{shown} holds {dtype} values but MNIST {kind} are uint8: {FIX}")
+    if magic_bytes is not None and struct.unpack(">I", magic_bytes[:4])[0] != magic:
+        raise DataError(
+            f"{shown} has magic number 0x{magic_bytes[:4].hex()} but MNIST {kind} files start with "
+            f"0x{magic:08x}: check that the file names are not swapped, or {FIX}"
+        )
+    if tuple(shape) != expected:
+        raise DataError(
+            f"{shown} has shape {tuple(shape)} but {canonical} must be {expected}: {FIX}"
+        )
+
+
+def _check_mnist_array(
+    array: np.ndarray, canonical: str, shown: str, data=None, digest=None
+) -> np.ndarray:
     """Check magic, dtype, shape and the published MD5 of one MNIST array.
 
     ``data`` is the IDX file's content (None for an npz array) and ``digest`` its MD5 when
     already computed while reading.
     """
-    magic, shape, md5 = MNIST_FILES[canonical]
-    kind = "images" if magic == 0x803 else "labels"
-    if array.dtype != np.uint8:
-        raise DataError(f"{shown} holds {array.dtype} values but MNIST {kind} are uint8: {FIX}")
-    if data is not None and struct.unpack(">I", data[:4])[0] != magic:
-        raise DataError(
-            f"{shown} has magic number 0x{data[:4].hex()} but MNIST {kind} files start with "
-            f"0x{magic:08x}: check that the file names are not swapped, or {FIX}"
-        )
-    if array.shape != shape:
-        raise DataError(f"{shown} has shape {array.shape} but {canonical} must be {shape}: {FIX}")
+    md5 = MNIST_FILES[canonical][2]
+    _check_kind(
+        array.dtype, None if data is None else bytes(data[:4]), array.shape, canonical, shown
+    )
     if digest is None:
-        digest = hashlib.md5(bytes(data) if data is not None else _idx_header(array) + array.tobytes()).hexdigest()
+        digest = hashlib.md5(
+            bytes(data) if data is not None else _idx_header(array) + array.tobytes()
+        ).hexdigest()
     if digest != md5:
         raise DataError(
             f"{shown} fails its checksum (MD5 {digest} instead of the published {md5}), "
@@ -283,12 +174,22 @@ def _check_mnist_array(array: np.ndarray, canonical: str, shown: str, data=None,
 
 
 # ----------------------------------------------------------------------------- folders and npz
+def _regular(path: Path) -> bool:
+    """Whether ``path`` is a regular file; DataError when it is a FIFO, device or socket."""
+    info = _stat(path)
+    if info is None or stat.S_ISDIR(info.st_mode):
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(path, info.st_mode)
+    return True
+
+
 def _idx_files(folder: Path) -> dict[str, Path | None]:
     """Map each canonical name to the file that holds it in ``folder`` (.gz preferred)."""
     found = {}
     for name in MNIST_FILES:
         for candidate in (folder / f"{name}.gz", folder / name):
-            if candidate.is_file():
+            if _regular(candidate):
                 found[name] = candidate
                 break
         else:
@@ -298,29 +199,34 @@ def _idx_files(folder: Path) -> dict[str, Path | None]:
 
 def _classify(location: Path) -> str:
     """Say whether ``location`` holds IDX files or an npz; raise DataError otherwise."""
-    if not location.exists():
+    info = _stat(location)
+    if info is None:
         raise DataError(
-            f"{location} does not exist: check the path, or copy the MNIST files there "
+            f"{_show(location)} does not exist: check the path, or copy the MNIST files there "
             f"(see `cnnteach data install --help`)"
         )
-    if location.is_file():
+    if not stat.S_ISDIR(info.st_mode):
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_regular(location, info.st_mode)
         if location.suffix == ".npz":
             return "npz"
-        raise DataError(f"{location} is a file but not an .npz: give the folder that holds the four MNIST IDX files")
+        raise DataError(
+            f"{_show(location)} is a file but not an .npz: give the folder that holds the four MNIST IDX files"
+        )
     files = _idx_files(location)
     present = [n for n, p in files.items() if p is not None]
     if len(present) == len(MNIST_FILES):
         return "idx"
-    if not present and (location / "mnist.npz").is_file():
+    if not present and _regular(location / "mnist.npz"):
         return "npz"
     if not present:
         raise DataError(
-            f"{location} holds no MNIST files (expected train-images-idx3-ubyte.gz and its three "
+            f"{_show(location)} holds no MNIST files (expected train-images-idx3-ubyte.gz and its three "
             f"siblings, or mnist.npz): copy them there, or point {ENV_VAR} at the folder that has them"
         )
     missing = [f"{n}[.gz]" for n, p in files.items() if p is None]
     raise DataError(
-        f"{location} lacks {', '.join(missing)} (it has {len(present)} of the 4 MNIST files): "
+        f"{_show(location)} lacks {', '.join(missing)} (it has {len(present)} of the 4 MNIST files): "
         f"copy the missing file{'s' if len(missing) > 1 else ''} there"
     )
 
@@ -330,7 +236,12 @@ def _load_idx_folder(folder: Path):
 
     def one(name):
         path = files[name]
-        data, digest = _read_bytes(path, md5=True)
+
+        def check(dtype, magic, dims):  # the shape is checked after reading, with a clearer message
+            _check_kind(dtype, magic, MNIST_FILES[name][1], name, path.name)
+
+        # a header may announce a little more than MNIST has (and be told it is truncated), never more
+        data, digest = _read_bytes(path, md5=True, check=check, max_bytes=2 * _canonical_size(name))
         array = _parse_idx(data, path.name)
         return _check_mnist_array(array, name, path.name, data, digest)
 
@@ -340,34 +251,73 @@ def _load_idx_folder(folder: Path):
     return (arrays[0], arrays[1]), (arrays[2], arrays[3])
 
 
-def _load_npz(path: Path):
-    if path.is_dir():
-        path = path / "mnist.npz"
+def _canonical_size(name: str) -> int:
+    shape = MNIST_FILES[name][1]
+    return 4 + 4 * len(shape) + math.prod(shape)
+
+
+def _npz_member(archive, key: str, canonical: str, shown: str) -> None:
+    """Check the .npy header of one npz member before its data is read."""
+    member = key + ".npy" if key + ".npy" in archive.zip.namelist() else key
     try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError(f"{path} does not exist: check the path, or run `cnnteach data install DIR`") from None
-    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
-        raise DataError(f"{path.name} is not a readable .npz archive ({type(exc).__name__}: {exc}): {FIX}") from None
-    arrays = {}
-    with archive:
-        missing = sorted(set(NPZ_KEYS) - set(archive.files))
-        if missing:
-            raise DataError(
-                f"{path.name} lacks the key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(it has {', '.join(archive.files) or 'nothing'}), so it is not Keras' mnist.npz: {FIX}"
+        with archive.zip.open(member) as handle:
+            version = np.lib.format.read_magic(handle)
+            reader = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
             )
-        for key, canonical in NPZ_KEYS.items():
-            try:
-                array = archive[key]
-            except ValueError:
+            shape, _, dtype = reader(handle, max_header_size=10000)
+    except Exception as exc:  # ValueError (not .npy), zipfile.BadZipFile, zlib.error, EOFError...  # noqa: BLE001 - every failure becomes a DataError
+        raise DataError(
+            f"{shown} is not a NumPy array ({type(exc).__name__}), so the file is not Keras' mnist.npz: {FIX}"
+        ) from None
+    if dtype.hasobject:
+        raise DataError(
+            f"{shown.split('[')[0]} stores {key} as Python objects, which cnnteach never loads "
+            f"(they can run code): use the real mnist.npz, or {FIX}"
+        )
+    _check_kind(dtype, None, shape, canonical, shown)
+
+
+def _load_npz(path: Path):
+    info = _stat(path)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        path = path / "mnist.npz"
+    handle, _ = _open_regular(path, "an .npz file")
+    with handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...  # noqa: BLE001 - every failure becomes a DataError
+            raise DataError(
+                f"{path.name} is not a readable .npz archive ({type(exc).__name__}: {exc}): {FIX}"
+            ) from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise DataError(
+                f"{path.name} is a single .npy array, not an .npz archive of four arrays: {FIX}"
+            )
+        arrays = {}
+        with archive:
+            missing = sorted(set(NPZ_KEYS) - set(archive.files))
+            if missing:
                 raise DataError(
-                    f"{path.name} stores {key} as Python objects, which cnnteach never loads "
-                    f"(they can run code): use the real mnist.npz, or {FIX}"
-                ) from None
-            except Exception as exc:
-                raise DataError(f"{path.name} is damaged: {key} cannot be read ({exc}): {FIX}") from None
-            arrays[key] = _check_mnist_array(array, canonical, f"{path.name}[{key!r}]", None)
+                    f"{path.name} lacks the key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                    f"(it has {', '.join(archive.files[:8]) or 'nothing'}), so it is not Keras' mnist.npz: {FIX}"
+                )
+            for key, canonical in NPZ_KEYS.items():
+                shown = f"{path.name}[{key!r}]"
+                _npz_member(archive, key, canonical, shown)
+                try:
+                    array = archive[key]
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a DataError
+                    raise DataError(
+                        f"{path.name} is damaged: {key} cannot be read ({type(exc).__name__}): {FIX}"
+                    ) from None
+                if not isinstance(array, np.ndarray):
+                    raise DataError(
+                        f"{shown} is not a NumPy array, so the file is not Keras' mnist.npz: {FIX}"
+                    )
+                arrays[key] = _check_mnist_array(array, canonical, shown, None)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
@@ -400,8 +350,14 @@ def _keras_cache_file() -> Path:
 
 
 def _has_any_mnist(folder: Path) -> bool:
-    return folder.is_dir() and (
-        any(p is not None for p in _idx_files(folder).values()) or (folder / "mnist.npz").is_file()
+    info = _stat(folder)
+    return (
+        info is not None
+        and stat.S_ISDIR(info.st_mode)
+        and (
+            any(p is not None for p in _idx_files(folder).values())
+            or _regular(folder / "mnist.npz")
+        )
     )
 
 
@@ -429,20 +385,20 @@ def find_mnist(path=None) -> MnistSource:
     >>> find_mnist("/no/such/folder")
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`)
+    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
     """
     if path is not None:
-        location = Path(path).expanduser()
+        location = _as_path(path, "find_mnist()")
         return MnistSource("path argument", location, _classify(location))
     env = os.environ.get(ENV_VAR)
     if env:
-        location = Path(env).expanduser()
+        location = _as_path(env, ENV_VAR)
         return MnistSource(ENV_VAR, location, _classify(location))
     user = user_data_dir()
     if _has_any_mnist(user):
         return MnistSource("user data folder", user, _classify(user))
     cached = _keras_cache_file()
-    if cached.is_file():
+    if _regular(cached):
         return MnistSource("Keras cache", cached, "npz")
     if os.environ.get(OFFLINE_VAR, "").strip() not in ("", "0"):
         raise DataError(_offline_message())
@@ -470,7 +426,9 @@ def _download():
         with contextlib.redirect_stdout(sys.stderr):
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as exc:
-        raise DataError(f"{_offline_message()} (the download failed: {type(exc).__name__}: {exc})") from None
+        raise DataError(
+            f"{_offline_message()} (the download failed: {type(exc).__name__}: {exc})"
+        ) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     for key, canonical in NPZ_KEYS.items():
         _check_mnist_array(arrays[key], canonical, f"downloaded {key}", None)
@@ -506,7 +464,7 @@ def load_mnist(path=None):
     >>> x_train.shape, x_train.dtype, y_test[:3]  # doctest: +SKIP
     ((60000, 28, 28), dtype('uint8'), array([7, 2, 1], dtype=uint8))
     """
-    source = find_mnist(path)
+    source = find_mnist(None if path is None else _as_path(path, "load_mnist()"))
     if source.kind == "download":
         return _download()
     if source.kind == "idx":
@@ -514,13 +472,12 @@ def load_mnist(path=None):
     return _load_npz(source.location)
 
 
-def install_data(source, destination=None) -> Path:
+def install_data(source, destination=None, *, replace=False) -> Path:
     """Verify a folder (or npz) of MNIST and copy it into the per-user data folder.
 
     Instructors use it to prepare lab machines from a USB stick:
-    ``cnnteach data install /media/usb/mnist``. The source is read and verified in full
-    before anything is copied; files are copied under temporary names and renamed into
-    place, so an interrupted install leaves no half-written file.
+    ``cnnteach data install /media/usb/mnist``. See :func:`cnnteach.install.install` for what
+    it does with files already in the destination.
 
     Parameters
     ----------
@@ -528,6 +485,9 @@ def install_data(source, destination=None) -> Path:
         A folder with the four IDX files or ``mnist.npz``, or an ``mnist.npz`` file.
     destination : str or os.PathLike, optional
         Where to copy; defaults to :func:`user_data_dir`.
+    replace : bool, optional
+        Install over destination files of the same name that differ, keeping each as
+        ``NAME.bak``; without it such a file stops the install before anything is written.
 
     Returns
     -------
@@ -539,29 +499,8 @@ def install_data(source, destination=None) -> Path:
     >>> install_data("/no/such/usb")
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`)
+    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
     """
-    source = Path(source).expanduser()
-    found = find_mnist(source)
-    load_mnist(source)  # verify everything before copying anything
-    destination = Path(destination).expanduser() if destination else user_data_dir()
-    if found.kind == "idx":
-        files = [p for p in _idx_files(source).values()]
-    else:
-        files = [source if source.is_file() else source / "mnist.npz"]
-    try:
-        destination.mkdir(parents=True, exist_ok=True)
-        for src in files:
-            target = destination / ("mnist.npz" if found.kind == "npz" else src.name)
-            if target.exists() and target.resolve() == src.resolve():
-                continue
-            fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=destination)
-            os.close(fd)
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, target)
-    except OSError as exc:
-        raise DataError(
-            f"{destination} cannot be written ({exc.strerror}): choose another folder with "
-            f"`cnnteach data install SOURCE --to FOLDER` and set {ENV_VAR}=FOLDER"
-        ) from None
-    return destination
+    from cnnteach.install import install
+
+    return install(source, destination, replace=replace).destination

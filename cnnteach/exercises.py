@@ -38,6 +38,7 @@ from cnnteach._answers import (
     number_exercise,
     shape_exercise,
 )
+from cnnteach.notebook_io import SOLUTION_RE
 
 __all__ = [
     "AnswerError",
@@ -280,10 +281,7 @@ def _sentence(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- solutions
-SOLUTION_RE = re.compile(
-    r"^([ \t]*)### BEGIN SOLUTION[ \t]*\n(.*?)^[ \t]*### END SOLUTION[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
+NO_SOLUTIONS_MARKER = ".cnnteach-no-solutions"  # written by `cnnteach student OUT --no-solutions`
 
 
 def lessons_dir() -> Path | None:
@@ -361,6 +359,8 @@ def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
     lesson = exercise_id.split(".")[0]
     pattern = re.compile(r"check\(\s*['\"]" + re.escape(exercise_id) + r"['\"]")
     for path in sorted(folder.glob(f"{lesson}_*.ipynb")):
+        if not path.is_file():  # a FIFO named like a lesson would block the read
+            continue
         try:
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         except (OSError, ValueError, KeyError):
@@ -409,6 +409,16 @@ def solution(exercise_id) -> Solution:
             f"There is no exercise called {exercise_id!r}; see list_exercises().",
         )
     prompt, code = _from_lesson(exercise_id)
+    try:
+        turned_off = (Path.cwd() / NO_SOLUTIONS_MARKER).is_file()
+    except OSError:
+        turned_off = False
+    if turned_off:
+        return Solution(
+            exercise_id,
+            prompt or entry.prompt,
+            notes=["Your instructor turned solutions off in this edition."],
+        )
     notes = (
         []
         if code

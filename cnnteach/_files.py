@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["copy_to_temp", "file_mode", "free_name", "write_atomic"]
+__all__ = ["copy_to_temp", "file_mode", "free_name", "pid_alive", "write_atomic"]
 
 _CHUNK = 1 << 20
 
@@ -119,3 +119,13 @@ def free_name(folder: Path, name: str, tag: str) -> Path:
         if not os.path.lexists(candidate):
             return candidate
         n += 1
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True

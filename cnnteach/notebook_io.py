@@ -8,10 +8,10 @@ imports nbformat, so the module is light.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from cnnteach._files import write_atomic
 
 __all__ = [
     "CHECK_RE",
@@ -25,7 +25,6 @@ __all__ = [
     "lesson_paths",
     "read_notebook",
     "strip_tensorflow_log",
-    "write_atomically",
     "write_notebook",
 ]
 
@@ -108,34 +107,10 @@ def dump_notebook(notebook: dict) -> str:
     return text + "\n"
 
 
-def write_atomically(path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    An interrupted write leaves the old file as it was. The new file gets the mode a plain
-    ``open(path, "w")`` would give it (the umask applies), not ``mkstemp``'s 0600.
-    """
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_notebook(path, notebook: dict) -> Path:
     """Write a notebook atomically, serialised as :func:`dump_notebook` does."""
-    return write_atomically(path, dump_notebook(notebook))
+    write_atomic(path, dump_notebook(notebook).encode("utf-8"))
+    return Path(path)
 
 
 def exercise_cells(notebook: dict) -> list[tuple[int, str]]:

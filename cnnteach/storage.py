@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cnnteach._files import pid_alive
+
 __all__ = [
     "MODELS_ENV_VAR",
     "ModelFileError",
@@ -110,21 +112,11 @@ def save_model(model, path=None) -> Path:
     return path
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def _remove_stale_partials(path: Path) -> None:
     """Remove half-written saves of ``path`` left by a process that no longer runs."""
     for partial in path.parent.glob(f".{path.stem}-partial-*.keras"):
         pid = partial.stem.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             partial.unlink(missing_ok=True)
 
 
@@ -207,7 +199,6 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
             "or call load_trained_model(train_if_missing=True)"
         )
     from cnnteach.data import load_mnist
-
     from cnnteach.training import train
 
     (x_train, y_train), _ = load_mnist()

@@ -36,8 +36,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnnteach._files import write_atomic
-from cnnteach.exercises import NO_SOLUTIONS_MARKER, SOLUTION_RE
+from cnnteach._files import pid_alive, write_atomic
+from cnnteach.exercises import NO_SOLUTIONS_MARKER
+from cnnteach.notebook_io import SOLUTION_RE, cell_source, dump_notebook
 
 __all__ = [
     "BuildBusy",
@@ -95,11 +96,6 @@ def strip_solutions(source: str) -> str:
     return SOLUTION_RE.sub(replace, source)
 
 
-def _source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def _tags(cell) -> list:
     metadata = cell.get("metadata")
     tags = metadata.get("tags", []) if isinstance(metadata, dict) else []
@@ -147,7 +143,7 @@ def student_notebook(notebook: dict) -> dict:
         tags = _tags(cell)
         if "solution" in tags:
             continue
-        source = _source(cell)
+        source = cell_source(cell)
         if cell.get("cell_type") == "code":
             stripped = strip_solutions(source)
             if stripped != source or EXERCISE_CALL_RE.search(source) or ANSWER_TAG in tags:
@@ -196,16 +192,12 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _dump(notebook: dict) -> bytes:
-    return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
-
-
 def _sources_digest(notebook) -> str | None:
     """Hash of a notebook's cell types and sources: what counts as an edit; None if unreadable."""
     if _check_notebook(notebook):
         return None
     return _digest(
-        json.dumps([[c["cell_type"], _source(c)] for c in notebook["cells"]]).encode("utf-8")
+        json.dumps([[c["cell_type"], cell_source(c)] for c in notebook["cells"]]).encode("utf-8")
     )
 
 
@@ -296,16 +288,6 @@ def _is_ours(entry, digest: str) -> bool:
     )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError, OverflowError):
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def _locked(out: Path, report: BuildReport):
     """Hold ``OUT/.cnnteach-student.lock`` (released by the system if the build dies)."""
@@ -331,7 +313,7 @@ def _locked(out: Path, report: BuildReport):
                 f"{out} is being built by another `cnnteach student`{who}: wait until it "
                 f"finishes, then run the command again."
             ) from None
-        if previous and previous != os.getpid() and not _pid_alive(previous):
+        if previous and previous != os.getpid() and not pid_alive(previous):
             report.notes.append(
                 f"took over the lock left by process {previous}, which is no longer running"
             )
@@ -433,7 +415,7 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
         manifest = _load_manifest(out)
         entries = manifest["notebooks"]
         for lesson, notebook in editions:
-            data = _dump(notebook)
+            data = dump_notebook(notebook).encode("utf-8")
             new, sources = _digest(data), _sources_digest(notebook)
             target = out / lesson.name
             if _regular_or_none(target) is None:

@@ -12,8 +12,20 @@ from numbers import Integral
 
 import numpy as np
 
-#: The most values a check reads from a generator or iterator before it gives up.
-MAX_ITEMS = 10_000_000
+#: The most values an array built from an argument may hold (about 800 MB of float64).
+MAX_ITEMS = 100_000_000
+
+
+def check_size(shape, what: str) -> None:
+    """Refuse, before allocating, an array of ``shape`` that would hold more than MAX_ITEMS."""
+    items = 1
+    for side in shape:
+        items *= int(side)
+    if items > MAX_ITEMS:
+        raise ValueError(
+            f"{what} would hold {items:,} values, far more than this machine should allocate; "
+            "use smaller sizes."
+        )
 
 
 # ----------------------------------------------------------------------------- numbers
@@ -201,9 +213,7 @@ def as_labels(
             f"{what} must be class numbers from 0 up, but the smallest is {array.min()}."
         )
     if count is not None and array.shape[0] != count:
-        raise ValueError(
-            f"{what} must hold one label per image ({count}), but it holds {array.shape[0]}."
-        )
+        raise ValueError(f"{what} must hold {count} labels, one per item, but it holds {array.shape[0]}.")
     return array.astype(np.int64)
 
 

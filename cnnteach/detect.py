@@ -36,7 +36,14 @@ from cnnteach.boxes import (
     non_max_suppression,
     pairwise_iou,
 )
-from cnnteach._checks import single_axes, unit_pixels
+from cnnteach._checks import (
+    as_image,
+    as_labels,
+    numeric_array,
+    single_axes,
+    unit_pixels,
+    whole,
+)
 from cnnteach.models import BACKGROUND, WINDOW, background_model
 from cnnteach.training import quiet_retracing
 
@@ -223,9 +230,7 @@ def sliding_windows(image, size: int = WINDOW, stride: int = 4):
     image = np.asarray(image)
     if image.ndim != 2:
         raise ValueError(f"image must be one greyscale image of shape (H, W), got shape {image.shape}")
-    size, stride = int(size), int(stride)
-    if stride < 1 or size < 1:
-        raise ValueError(f"size and stride must be at least 1, got size={size}, stride={stride}")
+    size, stride = whole(size, "size"), whole(stride, "stride")
     if size > min(image.shape):
         raise ValueError(f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image")
     view = np.lib.stride_tricks.sliding_window_view(image, (size, size))[::stride, ::stride]
@@ -658,9 +663,15 @@ def plot_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime",
     from matplotlib.patches import Rectangle
 
     boxes = _as_boxes(boxes)
-    picture = np.asarray(image)
-    if picture.ndim != 2:
-        raise ValueError(f"image must be one greyscale image (H, W), got shape {picture.shape}")
+    picture = as_image(image, "image")
+    if labels is not None:
+        labels = as_labels(labels, "labels", count=len(boxes), allow_empty=True)
+    if scores is not None:
+        scores = numeric_array(scores, "scores", allow_empty=True).reshape(-1)
+        if len(scores) != len(boxes):
+            raise ValueError(
+                f"there are {len(boxes)} boxes but {len(scores)} scores: pass one score per box."
+            )
     ax = single_axes(ax, (4, 4))
     ax.imshow(picture, cmap="gray", vmin=0, vmax=255 if picture.dtype == np.uint8 else 1, interpolation="nearest")
     for i, (x0, y0, x1, y1) in enumerate(boxes):
@@ -668,9 +679,9 @@ def plot_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime",
         ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=color, linewidth=linewidth))
         tag = []
         if labels is not None:
-            tag.append(str(int(np.asarray(labels)[i])))
+            tag.append(str(int(labels[i])))
         if scores is not None:
-            tag.append(f"{float(np.asarray(scores)[i]):.2f}")
+            tag.append(f"{float(scores[i]):.2f}")
         if tag:
             ax.text(x0 - 0.5, y0 - 1.5, " ".join(tag), color=color, fontsize=8, va="bottom")
     ax.set_xticks([])

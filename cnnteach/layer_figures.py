@@ -38,6 +38,11 @@ def plot_kernel_responses(image, kernels: dict, ax=None, stride=1, padding="vali
     [(8, 8), (6, 6)]
     """
     picture = grey_image(image, "the explorer's image")
+    if not isinstance(kernels, dict) or not kernels:
+        raise ValueError(
+            "kernels must be a dict of named kernels such as {'blur': make_kernel('blur')}, "
+            f"not {type(kernels).__name__} {kernels!r:.60}."
+        )
     axes = axes_row(ax, len(kernels) + 1, (2.6 * (len(kernels) + 1), 2.9))
     shown = [axes[0].imshow(picture, cmap="gray", interpolation="nearest")]
     axes[0].set_title(f"input {picture.shape[0]} × {picture.shape[1]}", fontsize=10, y=1.0)

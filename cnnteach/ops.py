@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cnnteach._checks import nhwc_images, padding_mode, pair
+from cnnteach._checks import check_size, nhwc_images, padding_mode, pair, whole
 from cnnteach.arithmetic import same_padding
 
 __all__ = [
@@ -55,9 +55,20 @@ def pad_images(images, pads, value=0.0) -> np.ndarray:
            [1., 1., 0.]])
     """
     array = nhwc_images(images)
-    (top, bottom), (left, right) = pads
+    try:
+        (top, bottom), (left, right) = (
+            [whole(v, "each pad", minimum=0) for v in side] for side in pads
+        )
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "each pad" in str(exc):
+            raise
+        raise ValueError(
+            f"pads must be ((top, bottom), (left, right)) in whole pixels, got {pads!r}."
+        ) from None
     if not (top or bottom or left or right):
         return array
+    n, h, w, c = array.shape
+    check_size((n, h + top + bottom, w + left + right, c), "the padded images")
     value = float(value)
     dtype = array.dtype
     if dtype.kind in "biu" and (not np.isfinite(value) or value != int(value) or value < 0 and dtype.kind == "u"):

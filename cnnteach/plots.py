@@ -20,6 +20,7 @@ number.
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -46,6 +47,11 @@ __all__ = [
     "plot_pixels",
     "plot_probabilities",
 ]
+
+#: The most digits :func:`plot_digits` draws; more are cut with a warning.
+MAX_PANELS = 100
+#: The most classes :func:`plot_class_counts` draws.
+MAX_CLASSES = 1000
 
 _RIGHT = "#1a7f37"
 _WRONG = "#cf222e"
@@ -138,6 +144,13 @@ def plot_digits(images, labels=None, *, predictions=None, ncols=10, ax=None, fig
             if len(values) != n:
                 raise ValueError(f"there are {n} images but {len(values)} {name}: pass one per image")
             extras[name] = values
+    if n > MAX_PANELS:
+        warnings.warn(
+            f"drawing the first {MAX_PANELS} of {n:,} images; pass images[:k] to choose which.",
+            stacklevel=2,
+        )
+        n, stack = MAX_PANELS, stack[:MAX_PANELS]
+        extras = {name: values[:MAX_PANELS] for name, values in extras.items()}
     axes = panel_axes(ax, n, ncols, (1.1, 1.35 if extras else 1.1), fig)
     vmin, vmax = _value_range(stack)
     for i, panel in enumerate(axes):
@@ -286,8 +299,8 @@ def plot_pixel_histogram(images, ax=None, *, bins=32, log=True, color=_BAR):
     4
     """
     array = numeric_array(images, "images").ravel()
-    if isinstance(bins, bool) or not isinstance(bins, Integral) or bins < 1:
-        raise ValueError(f"bins must be a whole number of at least 1, not {bins!r}")
+    if isinstance(bins, bool) or not isinstance(bins, Integral) or not 1 <= bins <= 1024:
+        raise ValueError(f"bins must be a whole number from 1 to 1024, not {bins!r}")
     ax = single_axes(ax, (5.5, 3.0))
     low, high = _value_range(array)
     ax.hist(array, bins=int(bins), range=(low, high), color=color, log=log)
@@ -372,8 +385,20 @@ def plot_class_counts(labels, ax=None, *, num_classes=None, color=_BAR):
     labels = as_labels(labels)
     if num_classes is None:
         num_classes = int(labels.max()) + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, Integral) or num_classes <= labels.max():
-        raise ValueError(f"num_classes must be a whole number above the largest label ({labels.max()}), not {num_classes!r}")
+    elif (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, Integral)
+        or not labels.max() < num_classes <= MAX_CLASSES
+    ):
+        raise ValueError(
+            f"num_classes must be a whole number above the largest label ({labels.max()}) "
+            f"and at most {MAX_CLASSES}, not {num_classes!r}"
+        )
+    if num_classes > MAX_CLASSES:
+        raise ValueError(
+            f"the labels go up to {labels.max()}, more classes than one chart can show "
+            f"({MAX_CLASSES}): pass the class numbers, not pixel values or ids"
+        )
     counts = np.bincount(labels, minlength=int(num_classes))
     ax = single_axes(ax, (6.4, 3.4))
     bars = ax.bar(np.arange(num_classes), counts, color=color)

@@ -48,6 +48,11 @@ _AREA_NAMES = ("all", "small", "medium", "large")
 def _per_image(values, name: str, kind: str) -> list[np.ndarray]:
     """A (K, 4) array (or (K,) for scores/labels) is one image; a list of them is many."""
     width = 2 if kind == "boxes" else 1
+    if not isinstance(values, (list, tuple, np.ndarray)) and not hasattr(values, "shape"):
+        raise ValueError(
+            f"{name} must be an array or a list with one array per image, "
+            f"not a {type(values).__name__}: pass a list."
+        )
     try:
         array = np.asarray(values, dtype=np.float64)
         if array.ndim == width or (array.ndim == 1 and array.size == 0):

@@ -22,6 +22,8 @@ KERNEL_NAMES = ("vertical edge", "horizontal edge", "blur")
 
 CONV_RANGES = {"kernel": (1, 29), "stride": (1, 4), "padding": (0, 3)}
 POOL_RANGES = {"pool": (1, 29), "stride": (1, 4)}
+#: The largest kernel :func:`make_kernel` makes (MNIST digits are 28 pixels wide).
+MAX_KERNEL = 999
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -56,6 +58,11 @@ def make_kernel(name: str, size: int = 3) -> np.ndarray:
         raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(map(repr, KERNEL_NAMES))}.")
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"kernel size must be a positive whole number, got {size!r}.")
+    if size > MAX_KERNEL:
+        raise ValueError(
+            f"kernel size {int(size)} is far larger than any image here; "
+            f"use a size of at most {MAX_KERNEL}."
+        )
     size = int(size)
     if name == "blur":
         return np.full((size, size), 1.0 / size**2)
@@ -72,6 +79,28 @@ def _setting(value, name: str, minimum: int):
         need = "at least 1" if minimum == 1 else "0 or more"
         return None, f"the {name} must be {need}, and {int(value)} is not."
     return int(value), None
+
+
+def _position(value, name: str):
+    """(int, None) for an output row or column, or (None, reason): NaN is not row 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        return None, f"the {name} must be a whole number such as 0 or 5, not {value!r}."
+    return int(value), None
+
+
+def _oversized(k: int, s: int, p: int, shape) -> str | None:
+    """A reason when the window, stride or padding is far beyond the image (nothing to show)."""
+    side = max(shape)
+    if p > side:
+        return f"padding {p} is more than the image's size ({side}); use at most {side}."
+    if k > 2 * side + 2 * p:
+        return (
+            f"a {k} × {k} window is far larger than the {shape[0]} × {shape[1]} image; "
+            f"use at most {2 * side}."
+        )
+    if s > 2 * side:
+        return f"a stride of {s} jumps past the whole {side}-pixel image; use at most {side}."
+    return None
 
 
 def _partial(output: np.ndarray, row: int, col: int) -> np.ndarray:
@@ -183,9 +212,17 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
     k, why = _setting(kernel_size, "kernel size", 1)
     s, why_s = _setting(stride, "stride", 1)
     p, why_p = _setting(padding, "padding", 0)
+    r, why_r = _position(row, "row")
+    c, why_c = _position(col, "col")
+    if not (why or why_s or why_p):
+        why = _oversized(k, s, p, picture.shape)
+        if why:
+            k, p = None, None
     p_used = p if p is not None else 0
     padded = np.pad(picture, p_used)
-    if isinstance(kernel, str):
+    if k is not None and k > max(padded.shape):
+        weights = np.zeros((1, 1))  # it cannot fit: say so below without building the kernel
+    elif isinstance(kernel, str):
         weights = make_kernel(kernel, k) if k is not None else np.zeros((1, 1))
     else:
         weights = np.asarray(kernel, dtype=float)
@@ -194,7 +231,7 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
         if k is not None and weights.shape[0] != k:
             raise ValueError(f"kernel has shape {weights.shape} but kernel_size is {k}; make them agree.")
     step = ConvStep(picture, weights, k, s, p, padded)
-    reasons = [r for r in (why, why_s, why_p) if r]
+    reasons = [reason for reason in (why, why_s, why_p, why_r, why_c) if reason]
     if reasons:
         step.impossible = reasons[0][0].upper() + reasons[0][1:]
         return step
@@ -210,8 +247,8 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
     output = conv2d(padded[np.newaxis, :, :, np.newaxis], weights[:, :, np.newaxis, np.newaxis], stride=s)[0, :, :, 0]
     step.output, step.output_shape = output, output.shape
     notes = []
-    step.row, note_r = _clamp(int(row) if isinstance(row, (int, np.integer)) else 0, output.shape[0], "row")
-    step.col, note_c = _clamp(int(col) if isinstance(col, (int, np.integer)) else 0, output.shape[1], "col")
+    step.row, note_r = _clamp(r, output.shape[0], "row")
+    step.col, note_c = _clamp(c, output.shape[1], "col")
     notes += [n for n in (note_r, note_c) if n]
     step.top, step.left = step.row * s, step.col * s
     step.window = padded[step.top:step.top + k, step.left:step.left + k]
@@ -305,8 +342,12 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
     picture = grey_image(image, "the explorer's image")
     k, why = _setting(pool_size, "pool size", 1)
     s, why_s = (k, None) if stride is None else _setting(stride, "stride", 1)
+    r, why_r = _position(row, "row")
+    c, why_c = _position(col, "col")
+    if not (why or why_s):
+        why = _oversized(k, s, 0, picture.shape)
     step = PoolStep(picture, k, s, str(padding), str(mode), picture)
-    reasons = [r for r in (why, why_s) if r]
+    reasons = [reason for reason in (why, why_s, why_r, why_c) if reason]
     if padding not in ("valid", "same"):
         reasons.append(f"padding must be 'valid' or 'same', not {padding!r}.")
     if mode not in ("max", "average"):
@@ -328,8 +369,8 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
     pool = max_pool2d if mode == "max" else avg_pool2d
     output = pool(picture[np.newaxis, :, :, np.newaxis], k, s, padding)[0, :, :, 0]
     step.output, step.output_shape = output, output.shape
-    step.row, note_r = _clamp(int(row) if isinstance(row, (int, np.integer)) else 0, output.shape[0], "row")
-    step.col, note_c = _clamp(int(col) if isinstance(col, (int, np.integer)) else 0, output.shape[1], "col")
+    step.row, note_r = _clamp(r, output.shape[0], "row")
+    step.col, note_c = _clamp(c, output.shape[1], "col")
     notes = [n for n in (note_r, note_c) if n]
     step.top, step.left = step.row * s, step.col * s
     step.window = step.padded[step.top:step.top + k, step.left:step.left + k]

@@ -85,7 +85,7 @@ def _(grow):
         result = call(grow, [tuple(p) for p in pairs])
         want = _reference(pairs)
         if not isinstance(result, (tuple, list, np.ndarray)):
-            if expect_number(result) == want[0]:
+            if isinstance(result, (int, float, np.number)) and expect_number(result) == want[0]:
                 return "That is the size alone; return both numbers, (size, jump)."
             return f"Return a pair (size, jump), for example (6, 4); yours returned a {type(result).__name__}."
         got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())

@@ -13,9 +13,18 @@ from cnnteach.exercises import check, list_exercises, solution
 from cnnteach.student import strip_solutions
 
 LESSON = "11"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "11_modern_building_blocks.ipynb"
-IDS = ["11.dropout-kept-value", "11.receptive-field-function", "11.residual-params", "11.six-nine",
-       "11.stack-receptive-field"]
+NOTEBOOK = (
+    Path(__file__).resolve().parents[1]
+    / "notebooks"
+    / "11_modern_building_blocks.ipynb"
+)
+IDS = [
+    "11.dropout-kept-value",
+    "11.receptive-field-function",
+    "11.residual-params",
+    "11.six-nine",
+    "11.stack-receptive-field",
+]
 NAMESPACE = {"np": np}
 
 
@@ -102,10 +111,38 @@ def raises(*args):
 
 
 JUNK = [
-    0, -1, 7, 3.5, float("nan"), float("inf"), True, 1 + 2j, "10", "14432", "", "e", "a b",
-    [1, 2, 3], [10], [[10, 2]], (2, 10, 1), range(10), {10}, {"size": 10},
-    np.zeros(2), np.array([]), np.array(["a", "b"]), object(), b"c",
-    lambda *args: 0, lambda *args: "x", lambda *args: args, lambda pairs: (0, 0), raises, print, len,
+    0,
+    -1,
+    7,
+    3.5,
+    float("nan"),
+    float("inf"),
+    True,
+    1 + 2j,
+    "10",
+    "14432",
+    "",
+    "e",
+    "a b",
+    [1, 2, 3],
+    [10],
+    [[10, 2]],
+    (2, 10, 1),
+    range(10),
+    {10},
+    {"size": 10},
+    np.zeros(2),
+    np.array([]),
+    np.array(["a", "b"]),
+    object(),
+    b"c",
+    lambda *args: 0,
+    lambda *args: "x",
+    lambda *args: args,
+    lambda pairs: (0, 0),
+    raises,
+    print,
+    len,
 ]
 
 
@@ -177,7 +214,10 @@ def test_receptive_field_function_hints(function, hint):
 
 
 def test_receptive_field_function_refuses_one_that_changes_nothing_but_the_order():
-    refused("11.receptive-field-function", lambda pairs: tuple(reversed(receptive_field(pairs))))
+    refused(
+        "11.receptive-field-function",
+        lambda pairs: tuple(reversed(receptive_field(pairs))),
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,8 +254,14 @@ def test_dropout_kept_value_hints(answer, hint):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [("a", "never turns it"), ("(b)", "not which way up"), ("d", "±7.2°"), ("e", "one of the letters"),
-     (3, "one letter as a string"), (["c"], "one letter as a string")],
+    [
+        ("a", "never turns it"),
+        ("(b)", "not which way up"),
+        ("d", "±7.2°"),
+        ("e", "one of the letters"),
+        (3, "one letter as a string"),
+        (["c"], "one letter as a string"),
+    ],
 )
 def test_six_nine_hints(answer, hint):
     assert hint in refused("11.six-nine", answer).message

@@ -40,14 +40,20 @@ def _(answer):
     if (size, jump) == (2, 10):
         return "Give (size, jump) in that order: the size first."
     if size == 8:
-        return ("After the pooling, neighbouring positions are 2 pixels apart (the jump is 2), so the "
-                "last 3 × 3 convolution adds (3 - 1) × 2 = 4 pixels, not 2.")
+        return (
+            "After the pooling, neighbouring positions are 2 pixels apart (the jump is 2), so the "
+            "last 3 × 3 convolution adds (3 - 1) × 2 = 4 pixels, not 2."
+        )
     if size == 11:
-        return ("Adding the kernel sizes counts the overlap of neighbouring windows twice: start from 1 "
-                "and let each layer add (k - 1) × jump.")
+        return (
+            "Adding the kernel sizes counts the overlap of neighbouring windows twice: start from 1 "
+            "and let each layer add (k - 1) × jump."
+        )
     if size == 7:
-        return ("The pooling layer counts too: its 2 × 2 window adds (2 - 1) × 1 pixel, and its stride "
-                "doubles the jump for the convolution after it.")
+        return (
+            "The pooling layer counts too: its 2 × 2 window adds (2 - 1) × 1 pixel, and its stride "
+            "doubles the jump for the convolution after it."
+        )
     return "Start from size 1 and jump 1; each layer adds (k - 1) × jump, then multiplies the jump by its stride."
 
 
@@ -85,7 +91,10 @@ def _(grow):
         result = call(grow, [tuple(p) for p in pairs])
         want = _reference(pairs)
         if not isinstance(result, (tuple, list, np.ndarray)):
-            if isinstance(result, (int, float, np.number)) and expect_number(result) == want[0]:
+            if (
+                isinstance(result, (int, float, np.number))
+                and expect_number(result) == want[0]
+            ):
                 return "That is the size alone; return both numbers, (size, jump)."
             return f"Return a pair (size, jump), for example (6, 4); yours returned a {type(result).__name__}."
         got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())
@@ -96,8 +105,10 @@ def _(grow):
         if len(got) == 2 and got[1] == want[1] and got[0] == want[0] - 1:
             return "Your sizes are one short: a single pixel already sees itself, so start the size at 1, not 0."
         if len(got) == 2 and got[0] == sum(k - 1 for k, _ in pairs) + 1:
-            return (f"For {pairs} you add k - 1 per layer but forget the jump: after a stride, each "
-                    "step of the next window moves several input pixels, so add (k - 1) * j.")
+            return (
+                f"For {pairs} you add k - 1 per layer but forget the jump: after a stride, each "
+                "step of the next window moves several input pixels, so add (k - 1) * j."
+            )
         if len(got) == 2 and got[0] == _late_jump(pairs):
             return "Update the size with the jump from before this layer's stride, then multiply the jump."
         return f"For {pairs} the answer is {want}, yours gave {got}."
@@ -129,8 +140,10 @@ def _(answer):
     if value == first + second + projection:
         return None
     if value == first + second:
-        return ("The channels differ (16 in, 32 out), so the shortcut needs the 1 × 1 projection, "
-                "and it has 16 × 32 weights plus 32 biases.")
+        return (
+            "The channels differ (16 in, 32 out), so the shortcut needs the 1 × 1 projection, "
+            "and it has 16 × 32 weights plus 32 biases."
+        )
     if value == first + second + projection - 3 * 32:
         return "Each of the three convolutions also has one bias per filter: 32 each."
     if value == first + second + first:
@@ -160,17 +173,23 @@ def _(answer):
     if math.isclose(value, right, abs_tol=0.01):
         return "Right idea: give at least 3 decimals (3.0 / 0.7 to three places)."
     if math.isclose(value, 3.0):
-        return ("Keras scales during training: it divides the units it keeps by 1 - rate, so that "
-                "the expected output stays what it would be without dropout.")
+        return (
+            "Keras scales during training: it divides the units it keeps by 1 - rate, so that "
+            "the expected output stays what it would be without dropout."
+        )
     if math.isclose(value, 3.0 * 0.7, abs_tol=1e-3):
-        return ("Multiplying by the keep probability is what the 2014 dropout paper did to the weights "
-                "at test time; Keras instead divides the kept units by (1 - rate) during training.")
+        return (
+            "Multiplying by the keep probability is what the 2014 dropout paper did to the weights "
+            "at test time; Keras instead divides the kept units by (1 - rate) during training."
+        )
     if math.isclose(value, 3.0 / 0.3, abs_tol=1e-3):
         return "Divide by the probability of keeping a unit, 1 - 0.3 = 0.7, not by the rate."
     if math.isclose(value, 3.0 * 1.3, abs_tol=1e-3):
         return "The scale is 1 / (1 - rate), which is not 1 + rate: divide 3.0 by 0.7."
     if value == 0:
-        return "This unit was kept, so it is not 0; kept units are divided by (1 - rate)."
+        return (
+            "This unit was kept, so it is not 0; kept units are divided by (1 - rate)."
+        )
     return "A kept unit is divided by the probability of keeping it, 1 - rate."
 
 
@@ -178,8 +197,10 @@ def _(answer):
 _CHOICES = {
     "a": "Shifting moves a digit but never turns it: a shifted 6 still looks like a 6.",
     "b": "Zooming changes the size of a digit, not which way up it is.",
-    "d": ("RandomRotation(0.02) turns by at most 0.02 of a full turn, ±7.2°: the small tilts of "
-          "handwriting. A 6 needs about half a turn to look like a 9."),
+    "d": (
+        "RandomRotation(0.02) turns by at most 0.02 of a full turn, ±7.2°: the small tilts of "
+        "handwriting. A 6 needs about half a turn to look like a 9."
+    ),
 }
 
 

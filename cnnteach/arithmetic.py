@@ -28,6 +28,7 @@ __all__ = [
     "explain_conv_output",
     "explain_pool_output",
     "pool_output_size",
+    "receptive_field",
     "same_padding",
 ]
 
@@ -349,3 +350,152 @@ def explain_pool_output(input_size, pool_size, stride=None, padding="valid") -> 
     The 6 windows cover the first 12 of 13 rows/columns; the stride leaves the last 1 unused.
     """
     return _explain("pool", input_size, pool_size, stride, padding)
+
+
+# ----------------------------------------------------------------------------- receptive field
+# Layers that leave every position where it is (element-wise, normalisation, noise, and the
+# preprocessing layers, which do nothing at inference).
+_SAME_POSITIONS = frozenset({
+    "InputLayer", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+    "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+    "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+    "Rescaling", "Normalization", "RandomTranslation", "RandomRotation", "RandomZoom",
+    "RandomFlip", "RandomContrast", "RandomBrightness", "ZeroPadding2D", "Cropping2D",
+})
+# Layers after which every number depends on the whole input: the walk stops there.
+_WHOLE_INPUT = frozenset({"Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Reshape"})
+_CONVOLUTIONS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D"})
+_POOLINGS = frozenset({"MaxPooling2D", "AveragePooling2D"})
+
+
+def _square(value, what: str, layer_name: str) -> int:
+    first, second = (int(v) for v in value)
+    if first != second:
+        raise ValueError(
+            f"layer {layer_name!r} has a non-square {what} {tuple(value)}, and receptive_field follows "
+            "one axis: pass the (kernel_size, stride) pairs of the axis you want instead."
+        )
+    return first
+
+
+def _keras_steps(model) -> tuple[list[tuple[int, int]], bool]:
+    """(kernel_size, stride) of each layer of a chain-shaped Keras model, and whether the walk stopped."""
+    n_inputs = len(getattr(model, "inputs", None) or [None])
+    n_outputs = len(getattr(model, "outputs", None) or [None])
+    if type(model).__name__ != "Sequential" and (n_inputs != 1 or n_outputs != 1):
+        raise ValueError(
+            "receptive_field follows one chain of layers, and this model has several inputs or "
+            "outputs: pass the (kernel_size, stride) pairs of the path you want instead."
+        )
+    steps = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        name = getattr(layer, "name", kind)
+        if hasattr(layer, "layers"):  # a model used as a layer, e.g. an augmentation Sequential
+            inner, stopped = _keras_steps(layer)
+            steps.extend(inner)
+            if stopped:
+                return steps, True
+        elif kind in _CONVOLUTIONS:
+            k = _square(layer.kernel_size, "kernel", name)
+            d = _square(layer.dilation_rate, "dilation rate", name)
+            steps.append(((k - 1) * d + 1, _square(layer.strides, "stride", name)))
+        elif kind in _POOLINGS:
+            steps.append((_square(layer.pool_size, "pool size", name), _square(layer.strides, "stride", name)))
+        elif kind in _SAME_POSITIONS:
+            continue
+        elif kind in _WHOLE_INPUT:
+            return steps, True
+        elif kind == "Dense":
+            try:
+                per_position = len(layer.input.shape) == 4  # Dense on a feature map acts like a 1 × 1 conv
+            except (AttributeError, ValueError):
+                per_position = False
+            if not per_position:
+                return steps, True
+        elif any(base.__name__ == "Merge" for base in type(layer).__mro__):
+            raise ValueError(
+                f"layer {name!r} ({kind}) joins two paths, and receptive_field follows one chain of "
+                "layers: pass the (kernel_size, stride) pairs of the longest path instead."
+            )
+        else:
+            raise ValueError(
+                f"receptive_field does not know how layer {name!r} ({kind}) moves positions: pass "
+                "(kernel_size, stride) pairs instead, or remove the layer."
+            )
+    return steps, False
+
+
+def receptive_field(layers) -> tuple[int, int]:
+    """How many input pixels one output position sees, and how far apart neighbouring positions are.
+
+    Each layer with kernel (or pool) size ``k`` and stride ``s`` grows the receptive field by
+    ``k - 1`` steps of the current jump, then multiplies the jump by ``s``, starting from one
+    pixel that sees itself::
+
+        r_out = r_in + (k - 1) * j_in        j_out = j_in * s        (r, j) = (1, 1) at the input
+
+    Padding changes neither number (it only decides where the windows start). The figures are
+    per axis: a receptive field of 6 is a 6 × 6 square of pixels.
+
+    Parameters
+    ----------
+    layers : keras.Model or sequence of (int, int)
+        A list of ``(kernel_size, stride)`` pairs, one per layer (use the pool size and the
+        pool's stride for a pooling layer), or a Keras model whose layers form one chain.
+        For a model, ``Conv2D``, ``DepthwiseConv2D`` and ``SeparableConv2D`` count with their
+        kernel, stride and dilation (a dilated kernel spans ``(k - 1) * d + 1`` pixels),
+        ``MaxPooling2D`` and ``AveragePooling2D`` with their pool size and stride; activations,
+        normalisation, dropout, padding and the random preprocessing layers move nothing and
+        are skipped. The walk stops at the first ``Flatten``, ``Reshape``, global pooling or
+        ``Dense`` layer (a ``Dense`` applied to a feature map acts like a 1 × 1 convolution and
+        is skipped): after those, every number can depend on the whole input, so the result
+        describes the last feature map, the one those layers read.
+
+    Returns
+    -------
+    tuple of int
+        ``(size, jump)``: the side of the square of input pixels one position sees, and the
+        distance in input pixels between two neighbouring positions (the product of strides).
+
+    Raises
+    ------
+    ValueError
+        For anything that is not a Keras model or a list of ``(kernel_size, stride)`` pairs of
+        positive whole numbers, for a model with branches (``Add``, ``Concatenate``) or several
+        inputs, for a non-square kernel or stride, and for a layer whose effect on positions it
+        does not know (``UpSampling2D``, ``Conv2DTranspose``, ``Lambda``).
+
+    Examples
+    --------
+    The 2019 network: a 3 × 3 convolution, then two 2 × 2 poolings of stride 2.
+
+    >>> receptive_field([(3, 1), (2, 2), (2, 2)])
+    (6, 4)
+    >>> receptive_field([(3, 1), (3, 1)])   # two 3 × 3 convolutions see 5 × 5
+    (5, 1)
+    >>> receptive_field([(7, 2), (3, 2)])   # ResNet's first convolution and pooling
+    (11, 4)
+    >>> receptive_field([])                 # the input: each pixel sees itself
+    (1, 1)
+    """
+    if hasattr(layers, "layers") and not isinstance(layers, (list, tuple, np.ndarray)):
+        steps, _ = _keras_steps(layers)
+    elif isinstance(layers, (list, tuple, np.ndarray)):
+        steps = []
+        for number, pair in enumerate(layers):
+            if not _is_pair(pair) or len(pair) != 2:
+                raise ValueError(
+                    f"layer {number} must be a (kernel_size, stride) pair, got {pair!r}; for a single "
+                    "layer write a list with one pair, such as [(3, 1)]."
+                )
+            steps.append((_whole(pair[0], "kernel_size"), _whole(pair[1], "stride")))
+    else:
+        raise ValueError(
+            f"layers must be a Keras model or a list of (kernel_size, stride) pairs, got a "
+            f"{type(layers).__name__}; write for example [(3, 1), (2, 2)]."
+        )
+    size, jump = 1, 1
+    for kernel, stride in steps:
+        size, jump = size + (kernel - 1) * jump, jump * stride
+    return size, jump

@@ -201,3 +201,149 @@ def test_impossible_pool_and_param_inputs_raise():
         explain_conv_output((28, 28), 3)
     with pytest.raises(ValueError, match="larger than"):
         explain_pool_output(1, 2)
+
+
+# ----------------------------------------------------------------------------- receptive field
+from cnnteach.arithmetic import receptive_field
+
+
+def test_receptive_field_of_hand_worked_stacks():
+    # r_out = r_in + (k - 1) * j_in, j_out = j_in * s, from (1, 1)
+    assert receptive_field([]) == (1, 1)
+    assert receptive_field([(3, 1)]) == (3, 1)
+    assert receptive_field([(3, 1), (3, 1)]) == (5, 1)
+    assert receptive_field([(3, 1), (3, 1), (3, 1)]) == (7, 1)  # three 3 × 3 see what one 7 × 7 sees
+    assert receptive_field([(3, 1), (2, 2), (2, 2)]) == (6, 4)  # the 2019 network
+    assert receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]) == (10, 4)  # conv, pool, conv, pool
+    # strides > 1: 1 + 2*1 = 3, j 2; 3 + 2*2 = 7, j 4; 7 + 1*4 = 11, j 8
+    assert receptive_field([(3, 2), (3, 2), (2, 2)]) == (11, 8)
+    assert receptive_field([(7, 2), (3, 2)]) == (11, 4)  # ResNet's stem
+    assert receptive_field([(1, 2), (3, 1)]) == (5, 2)  # a 1 × 1 with stride only spreads the next layer
+    assert receptive_field([(5, 5)]) == (5, 5)
+    assert receptive_field(((3, 1), [2, 2])) == (4, 2)
+    assert receptive_field(np.array([[3, 1], [2, 2], [2, 2]])) == (6, 4)
+
+
+def test_receptive_field_agrees_with_a_brute_force_count():
+    """Follow which input pixels reach output 0 through each window, for random 1-D stacks."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        pairs = [(int(k), int(s)) for k, s in rng.integers(1, 5, size=(int(rng.integers(0, 6)), 2))]
+        seen = {0}  # positions of the last layer that output 0 depends on, walked backwards
+        for k, s in reversed(pairs):
+            seen = {p * s + offset for p in seen for offset in range(k)}
+        size, jump = receptive_field(pairs)
+        assert max(seen) - min(seen) + 1 == size, pairs
+        assert jump == int(np.prod([s for _, s in pairs])), pairs
+
+
+def test_receptive_field_of_keras_models(keras):
+    layers = keras.layers
+    blog = keras.Sequential([
+        keras.Input((28, 28, 1)), layers.Conv2D(10, 3, activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dense(100, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    assert receptive_field(blog) == (6, 4)
+    lesson = keras.Sequential([
+        keras.Input((28, 28, 1)), layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10),
+    ])
+    assert receptive_field(lesson) == (10, 4)
+    extras = keras.Sequential([
+        keras.Input((32, 32, 1)),
+        keras.Sequential([layers.RandomTranslation(0.1, 0.1), layers.RandomZoom(0.1)]),
+        layers.Conv2D(8, 3, strides=2, padding="same"), layers.BatchNormalization(), layers.ReLU(),
+        layers.Dropout(0.5), layers.Conv2D(8, 3, dilation_rate=2, padding="same"),  # spans 5
+        layers.AveragePooling2D(3, strides=1), layers.Dense(4),  # Dense on a map: per position
+        layers.GlobalAveragePooling2D(), layers.Dense(2),
+    ])
+    # (3, 2): 3, j 2; dilated (5, 1): 3 + 4*2 = 11; pool (3, 1): 11 + 2*2 = 15
+    assert receptive_field(extras) == (15, 2)
+    inputs = keras.Input((16, 16, 1))
+    chain = layers.Conv2D(4, 5, strides=2)(inputs)
+    chain = layers.MaxPooling2D(3, strides=2)(chain)
+    assert receptive_field(keras.Model(inputs, chain)) == (9, 4)
+
+
+def test_receptive_field_equals_where_the_gradient_is_non_zero(keras):
+    """One output position's gradient with respect to the input is non-zero on exactly its window."""
+    tf = pytest.importorskip("tensorflow")
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input((40, 40, 1)),
+        layers.Conv2D(3, 3),                 # (3, 1)
+        layers.AveragePooling2D(2),          # (2, 2): no max, so no pixel's gradient is hidden
+        layers.Conv2D(2, 3, strides=2),      # (3, 2)
+        layers.Conv2D(1, 3),                 # (3, 1)
+    ])
+    keras.utils.set_random_seed(0)
+    for layer in model.layers:  # positive weights, linear activations: every path adds, none cancels
+        layer.set_weights([np.random.default_rng(1).uniform(0.1, 1.0, w.shape).astype("float32")
+                           for w in layer.get_weights()])
+    size, jump = receptive_field(model)
+    assert (size, jump) == (1 + 2 * 1 + 1 * 1 + 2 * 2 + 2 * 4, 4) == (16, 4)
+    image = tf.constant(np.random.default_rng(2).uniform(size=(1, 40, 40, 1)).astype("float32"))
+    for row, col in [(0, 0), (1, 2), (3, 1)]:
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            value = model(image)[0, row, col, 0]
+        nonzero = tape.gradient(value, image).numpy()[0, :, :, 0] != 0
+        rows, cols = np.nonzero(nonzero)
+        # 'valid' padding: the window of position (row, col) starts at (row * jump, col * jump)
+        assert (rows.min(), rows.max() + 1) == (row * jump, row * jump + size)
+        assert (cols.min(), cols.max() + 1) == (col * jump, col * jump + size)
+        assert nonzero.sum() == size * size  # every pixel of the window, nothing outside
+
+
+def test_dilated_receptive_field_matches_the_gradient(keras):
+    tf = pytest.importorskip("tensorflow")
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((20, 20, 1)), layers.Conv2D(1, 3, dilation_rate=3)])
+    model.layers[0].set_weights([np.ones((3, 3, 1, 1), "float32"), np.zeros(1, "float32")])
+    image = tf.ones((1, 20, 20, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        value = model(image)[0, 0, 0, 0]
+    rows, _ = np.nonzero(tape.gradient(value, image).numpy()[0, :, :, 0])
+    assert receptive_field(model) == (7, 1) == (rows.max() + 1, 1)
+    assert sorted(set(rows)) == [0, 3, 6]  # a dilated window spans 7 pixels but reads only 3 of them
+
+
+@pytest.mark.parametrize(
+    "layers_, message",
+    [
+        (3, "layers must be a Keras model or a list"),
+        ("conv", "layers must be a Keras model or a list"),
+        (None, "layers must be a Keras model or a list"),
+        ({"k": 3}, "layers must be a Keras model or a list"),
+        ([3, 1], "layer 0 must be a (kernel_size, stride) pair"),
+        ([(3, 1, 1)], "layer 0 must be a (kernel_size, stride) pair"),
+        ([(3, 1), "22"], "layer 1 must be a (kernel_size, stride) pair"),
+        ([(0, 1)], "kernel_size must be positive"),
+        ([(3, 0)], "stride must be positive"),
+        ([(3.0, 1)], "kernel_size must be a whole number"),
+        ([(3, -2)], "stride must be positive"),
+    ],
+)
+def test_receptive_field_refuses_bad_lists_in_one_sentence(layers_, message):
+    with pytest.raises(ValueError) as info:
+        receptive_field(layers_)
+    text = str(info.value)
+    assert message in text and text.endswith(".") and text.count(". ") == 0
+
+
+def test_receptive_field_refuses_models_it_cannot_follow(keras):
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 4))
+    branch = layers.Add()([layers.Conv2D(4, 3, padding="same")(inputs), inputs])
+    with pytest.raises(ValueError, match="joins two paths"):
+        receptive_field(keras.Model(inputs, branch))
+    for odd, words in [(layers.UpSampling2D(2), "UpSampling2D"), (layers.Conv2DTranspose(2, 3), "Conv2DTranspose")]:
+        with pytest.raises(ValueError, match=f"does not know how layer .* \\({words}\\)"):
+            receptive_field(keras.Sequential([keras.Input((8, 8, 1)), odd]))
+    with pytest.raises(ValueError, match="non-square kernel"):
+        receptive_field(keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, (1, 3))]))
+    with pytest.raises(ValueError, match="several inputs"):
+        a, b = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
+        receptive_field(keras.Model([a, b], [layers.Conv2D(1, 3)(a), layers.Conv2D(1, 3)(b)]))

@@ -484,12 +484,12 @@ def receptive_field(layers) -> tuple[int, int]:
     elif isinstance(layers, (list, tuple, np.ndarray)):
         steps = []
         for number, pair in enumerate(layers):
-            if not _is_pair(pair) or len(pair) != 2:
+            if not is_pair(pair) or len(pair) != 2:
                 raise ValueError(
                     f"layer {number} must be a (kernel_size, stride) pair, got {pair!r}; for a single "
                     "layer write a list with one pair, such as [(3, 1)]."
                 )
-            steps.append((_whole(pair[0], "kernel_size"), _whole(pair[1], "stride")))
+            steps.append((whole(pair[0], "kernel_size"), whole(pair[1], "stride")))
     else:
         raise ValueError(
             f"layers must be a Keras model or a list of (kernel_size, stride) pairs, got a "

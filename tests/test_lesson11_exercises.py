@@ -45,7 +45,7 @@ def test_the_notebook_checks_exactly_the_registered_exercises():
 def test_stored_solution_passes_its_own_checker(exercise_id):
     shown = solution(exercise_id)
     assert shown.code.strip() and shown.prompt
-    source = exercise_cells()[exercise_id]
+    source = exercise_cells()[exercise_id].source
     assert shown.code.strip().splitlines()[0].strip() in source
     feedback = run_cell(source, NAMESPACE)
     assert len(feedback) == 1 and feedback[0], feedback
@@ -53,7 +53,7 @@ def test_stored_solution_passes_its_own_checker(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_student_placeholder_runs_and_is_not_attempted(exercise_id):
-    feedback = run_cell(strip_solutions(exercise_cells()[exercise_id]), NAMESPACE)
+    feedback = run_cell(strip_solutions(exercise_cells()[exercise_id].source), NAMESPACE)
     assert len(feedback) == 1 and feedback[0].status == "not attempted", feedback
 
 

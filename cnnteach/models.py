@@ -248,12 +248,14 @@ class Recipe:
     epochs : int
         Passes over the training images.
     learning_rate : float
-        Adam's learning rate; with ``schedule="one-cycle"`` it is the peak rate.
+        Adam's learning rate; with ``schedule="warmup-cosine"`` it is the peak rate.
     schedule : str
-        ``"constant"``, or ``"one-cycle"``: warm up linearly from a tenth of the peak over the
-        first ``warmup_fraction`` of the steps, then follow a cosine down to zero.
+        ``"constant"``, or ``"warmup-cosine"``: a linear warm-up plus cosine decay (Keras'
+        ``CosineDecay`` with ``warmup_target``): the rate climbs linearly from a tenth of the
+        peak over the first ``warmup_fraction`` of the steps, then follows a cosine down to
+        zero. (Not a one-cycle policy: momentum is left alone.)
     warmup_fraction : float
-        Share of all steps spent warming up (one-cycle only).
+        Share of all steps spent warming up ("warmup-cosine" only).
     steps_per_execution : int
         Gradient steps Keras runs per call into TensorFlow (1 = one call per step).
     pipeline : str
@@ -316,7 +318,7 @@ class Recipe:
         Parameters
         ----------
         total_steps : int
-            Gradient steps the whole training will take (the one-cycle schedule needs it).
+            Gradient steps the whole training will take (the warm-up plus cosine decay needs it).
 
         Examples
         --------
@@ -328,8 +330,10 @@ class Recipe:
         """
         if self.schedule == "constant":
             return self.learning_rate
-        if self.schedule != "one-cycle":
-            raise ValueError(f"schedule must be 'constant' or 'one-cycle', got {self.schedule!r}")
+        if self.schedule != "warmup-cosine":
+            raise ValueError(
+                f"schedule must be 'constant' or 'warmup-cosine', got {self.schedule!r}: pick one of them"
+            )
         import keras
 
         total_steps = max(int(total_steps), 2)
@@ -348,7 +352,7 @@ class Recipe:
         Parameters
         ----------
         total_steps : int
-            Gradient steps the whole training will take (needed by the one-cycle schedule).
+            Gradient steps the whole training will take (needed by the warm-up plus cosine decay).
 
         Examples
         --------
@@ -428,11 +432,11 @@ RECIPES = {
         "blog", blog_model, scale_pixels=False, batch_size=10, epochs=3,
         learning_rate=0.001, schedule="constant", steps_per_execution=1,
     ),
-    # The course's recipe: scaled pixels, big batches, fewer calls, a one-cycle schedule,
-    # label smoothing.
+    # The course's recipe: scaled pixels, big batches, fewer calls, a linear warm-up plus
+    # cosine decay of the learning rate, label smoothing.
     "lesson": Recipe(
         "lesson", lesson_model, scale_pixels=True, batch_size=256, epochs=3,
-        learning_rate=0.02, schedule="one-cycle", warmup_fraction=0.2, steps_per_execution=20,
+        learning_rate=0.02, schedule="warmup-cosine", warmup_fraction=0.2, steps_per_execution=20,
         pipeline="tf.data", label_smoothing=0.1, validation_batch_size=500,
     ),
 }
@@ -844,7 +848,9 @@ def save_model(model, path=None) -> Path:
 def load_trained_model(path=None, *, train_if_missing: bool = True):
     """Load the trained lesson model; train and save it first if there is none yet.
 
-    Prints one line saying which happened. The file is loaded with Keras' safe mode, which
+    Prints one line saying which happened and where the model came from: "the course's models
+    folder" for :func:`default_model_path` (so that stored lesson outputs show no
+    machine-specific path), the file's path otherwise. The file is loaded with Keras' safe mode, which
     refuses to run code stored in a model file.
 
     Parameters
@@ -869,14 +875,15 @@ def load_trained_model(path=None, *, train_if_missing: bool = True):
     Examples
     --------
     >>> model = load_trained_model()  # doctest: +SKIP
-    Loaded the trained model from ~/.local/share/cnnteach/models/lesson_model.keras.
+    Loaded the trained model lesson_model.keras from the course's models folder (default_model_path()).
     """
     path = _model_path(path)
+    where = _where(path)
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file: remove or rename it, or pass the path of a .keras file")
     if path.exists():
         model = _load_keras_file(path)
-        print(f"Loaded the trained model from {path}.")
+        print(f"Loaded the trained model {where}.")
         return model
     if not train_if_missing:
         raise ModelFileError(
@@ -890,9 +897,16 @@ def load_trained_model(path=None, *, train_if_missing: bool = True):
     save_model(run.model, path)
     print(
         f"No trained model was found, so the lesson recipe was trained in {run.fit_seconds:.1f} s "
-        f"(validation accuracy {run.final('val_accuracy'):.3f}) and saved to {path}."
+        f"(validation accuracy {run.final('val_accuracy'):.3f}) and saved: {where}."
     )
     return run.model
+
+
+def _where(path: Path) -> str:
+    """Say where a model file lives, without a machine-specific folder for the default one."""
+    if path == default_model_path():
+        return f"{path.name} from the course's models folder (default_model_path())"
+    return f"from {path}"
 
 
 def _load_keras_file(path: Path):

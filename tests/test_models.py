@@ -163,7 +163,8 @@ def test_bad_labels_and_options(tiny_data):
     with pytest.raises(ValueError, match="no recipe called 'fast'"):
         get_recipe("fast")
     with pytest.raises(ValueError, match="schedule"):
-        replace(RECIPES["lesson"], schedule="step").optimizer(10)
+        replace(RECIPES["lesson"], schedule="one-cycle").optimizer(10)  # the old name is refused
+    assert RECIPES["lesson"].schedule == "warmup-cosine"
 
 
 def test_label_smoothing_trains_on_one_hot_targets(tiny_data):
@@ -218,7 +219,7 @@ def test_save_and_load_round_trip(tiny_data, tmp_path, capsys):
     path = save_model(run.model, tmp_path / "deep" / "folder" / "model.keras")
     assert path.is_file() and [p.name for p in path.parent.iterdir()] == ["model.keras"]  # no partial file left
     loaded = load_trained_model(path)
-    assert "Loaded" in capsys.readouterr().out
+    assert capsys.readouterr().out == f"Loaded the trained model from {path}.\n"  # a path given: shown
     for a, b in zip(run.model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
     xs = prepare_images(x[:5])
@@ -271,11 +272,13 @@ def test_missing_file_is_trained_and_saved(tmp_path, monkeypatch, capsys, tiny_d
     monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))
     model = load_trained_model()
     out = capsys.readouterr().out
-    assert "trained in" in out and "saved to" in out and out.count("\n") == 1
+    assert "trained in" in out and "saved: lesson_model.keras from the course's models folder" in out
+    assert out.count("\n") == 1 and str(tmp_path) not in out  # no machine-specific folder in outputs
     assert (tmp_path / "lesson_model.keras").is_file()
     assert model.count_params() == 56_714
     load_trained_model()
-    assert "Loaded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out == "Loaded the trained model lesson_model.keras from the course's models folder (default_model_path()).\n"
 
 
 def test_importing_is_light():

@@ -144,6 +144,13 @@ def shown_path(path) -> str:
     return str(path)
 
 
+def _where(path: Path, preposition: str) -> str:
+    """Where a model file lives, without a machine-specific folder for the default one."""
+    if path == default_model_path():
+        return f"{path.name} {preposition} the course's models folder (default_model_path())"
+    return f"{preposition} {shown_path(path)}"
+
+
 #: The shapes a model must have to stand in for the lesson model.
 LESSON_SHAPES = ((28, 28, 1), 10)
 
@@ -179,7 +186,7 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     Examples
     --------
     >>> model = load_trained_model()  # doctest: +SKIP
-    Loaded the trained model from ~/.local/share/cnnteach/models/lesson_model.keras.
+    Loaded the trained model lesson_model.keras from the course's models folder (default_model_path()).
     >>> load_trained_model(123)
     Traceback (most recent call last):
     ...
@@ -191,7 +198,7 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     if path.exists():
         model = _load_keras_file(path)
         _check_shapes(model, path, shapes)
-        print(f"Loaded the trained model from {shown_path(path)}.")
+        print(f"Loaded the trained model {_where(path, 'from')}.")
         return model
     if not train_if_missing:
         raise ModelFileError(
@@ -206,7 +213,7 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     save_model(run.model, path)
     print(
         f"No trained model was found, so the lesson recipe was trained in {run.fit_seconds:.1f} s "
-        f"(validation accuracy {run.final('val_accuracy'):.3f}) and saved to {shown_path(path)}."
+        f"(validation accuracy {run.final('val_accuracy'):.3f}) and saved {_where(path, 'in')}."
     )
     return run.model
 

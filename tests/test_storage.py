@@ -139,5 +139,8 @@ def test_the_loaded_message_shows_no_temporary_folder(tmp_path, monkeypatch, cap
     save_model(blog_model(), default_model_path())
     load_trained_model()
     out = capsys.readouterr().out
-    assert out == "Loaded the trained model from $CNNTEACH_MODELS/lesson_model.keras.\n"
+    assert out == (
+        "Loaded the trained model lesson_model.keras from the course's models folder "
+        "(default_model_path()).\n"
+    )
     assert str(tmp_path) not in out and os.sep + "tmp" not in out

@@ -4,11 +4,18 @@ Stored outputs are never hand-saved: this script runs each notebook top to botto
 kernel from its own folder, drops widget state (its ids change every run), then normalises the
 file with ``nbstripout --keep-output --keep-count``, which keeps what nbval needs.
 
+It also writes the lesson's runtime, so that no runtime is ever typed by hand: the
+"**Runtime:** about N s" line of the first cell gets N = the measured fresh-kernel time (kernel
+start to last cell, as :func:`refresh` measures it) rounded *up* to the next multiple of 5 s
+(``runtime_seconds``: 41.2 s -> 45 s, 45.0 s -> 45 s, 0.3 s -> 5 s). The rest of the line is kept.
+The number is what this machine measured: refresh on a quiet machine, or the line reports the load.
+
 Usage: python tools/refresh_outputs.py [notebooks/04_convolution.ipynb ...]
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -34,7 +41,11 @@ def drop_tensorflow_log(notebook) -> None:
         kept = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines = [l for l in output["text"].splitlines(keepends=True) if not TF_LOG.match(l)]
+                lines = [
+                    l
+                    for l in output["text"].splitlines(keepends=True)
+                    if not TF_LOG.match(l)
+                ]
                 if not "".join(lines).strip():
                     continue
                 output["text"] = "".join(lines)
@@ -43,8 +54,48 @@ def drop_tensorflow_log(notebook) -> None:
             cell["outputs"] = kept
 
 
+RUNTIME = re.compile(r"(\*\*Runtime:\*\* about )(\d+)( s\b)")
+
+
+def runtime_seconds(seconds: float) -> int:
+    """Round a measured runtime up to the next multiple of 5 s (at least 5 s)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(
+            f"a runtime must be a finite number of seconds >= 0, got {seconds!r}"
+        )
+    return max(5, 5 * math.ceil(round(seconds, 6) / 5))
+
+
+def first_cell_with_runtime(notebook, name: str = "the lesson"):
+    """The first cell, checked to hold exactly one "**Runtime:** about N s" line."""
+    cell = notebook.cells[0] if notebook.cells else None
+    if (
+        cell is None
+        or cell.cell_type != "markdown"
+        or len(RUNTIME.findall(cell.source)) != 1
+    ):
+        raise ValueError(
+            f"{name}: the first cell must be Markdown with one '**Runtime:** about N s' line "
+            "(see CONTRIBUTING.md, lesson shape); add it, and this tool fills in N"
+        )
+    return cell
+
+
+def write_runtime(notebook, seconds: float, name: str = "the lesson") -> int:
+    """Write the measured runtime (rounded up to 5 s) into the first cell; return the number written."""
+    cell = first_cell_with_runtime(notebook, name)
+    rounded = runtime_seconds(seconds)
+    cell.source = RUNTIME.sub(
+        lambda m: f"{m.group(1)}{rounded}{m.group(3)}", cell.source
+    )
+    return rounded
+
+
 def refresh(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
+    first_cell_with_runtime(
+        notebook, str(path)
+    )  # fail before minutes of work, not after
     client = NotebookClient(
         notebook,
         timeout=900,
@@ -57,14 +108,24 @@ def refresh(path: Path) -> float:
     elapsed = time.perf_counter() - start
     notebook.metadata.pop("widgets", None)
     drop_tensorflow_log(notebook)
+    write_runtime(notebook, elapsed, str(path))
     nbformat.write(notebook, path)
     subprocess.run(
-        [sys.executable, "-m", "nbstripout", "--keep-output", "--keep-count", str(path)], check=True
+        [
+            sys.executable,
+            "-m",
+            "nbstripout",
+            "--keep-output",
+            "--keep-count",
+            str(path),
+        ],
+        check=True,
     )
     return elapsed
 
 
-def main(argv: list[str]) -> int:
+def setup_environment() -> None:
+    """The environment a lesson kernel inherits: local MNIST, inline figures, a models folder."""
     shared = ROOT.parent / "shared" / "data" / "mnist"
     if "CNNTEACH_DATA" not in os.environ and shared.is_dir():
         os.environ["CNNTEACH_DATA"] = str(shared)
@@ -73,15 +134,25 @@ def main(argv: list[str]) -> int:
     # Lesson 07 trains and saves the model that 08-10 load: keep it out of the user's own folder.
     if "CNNTEACH_MODELS" not in os.environ:
         os.environ["CNNTEACH_MODELS"] = tempfile.mkdtemp(prefix="cnnteach-models-")
-    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def main(argv: list[str]) -> int:
+    setup_environment()
+    paths = [Path(a) for a in argv] or sorted(
+        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+    )
     for path in paths:
         print(f"executing {path} ...", flush=True)
         try:
             seconds = refresh(path)
         except Exception as exc:  # report which lesson failed, in one line, and stop
-            print(f"FAILED {path}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}")
+            print(
+                f"FAILED {path}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+            )
             return 1
-        print(f"  done in {seconds:.1f} s")
+        print(
+            f"  done in {seconds:.1f} s (runtime line: about {runtime_seconds(seconds)} s)"
+        )
     return 0
 
 

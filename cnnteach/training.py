@@ -159,7 +159,7 @@ class Recipe:
         ``"constant"``, or ``"warmup-cosine"``: a linear warm-up from a tenth of the peak over
         the first ``warmup_fraction`` of the steps, then a cosine decay down to zero (Keras'
         ``CosineDecay`` with ``warmup_steps``). With ``warmup_fraction=0`` there is no warm-up:
-        the cosine decay starts at the peak.
+        the cosine decay starts at the peak. (Not a one-cycle policy: momentum is left alone.)
     warmup_fraction : float
         Share of all steps spent warming up (``"warmup-cosine"`` only).
     steps_per_execution : int

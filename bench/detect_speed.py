@@ -1,6 +1,6 @@
 """Benchmark: one batched ``predict`` call per canvas against one call per window, and one pass.
 
-The detector of lesson 10 classifies every 28x28 window of a 96x96 canvas (324 windows at
+The detector of lesson 12 classifies every 28x28 window of a 96x96 canvas (324 windows at
 stride 4). This script times, side by side in one process and on the same untrained lesson
 network (speed does not depend on the weights):
 

@@ -6,7 +6,7 @@ kernel, as ``tools/refresh_outputs.py`` does, but on an in-memory copy with nbcl
 ``record_timing`` on: the stored notebook is never written. The total is the wall time from
 kernel start to the last cell; a cell's time runs from the kernel receiving it to its reply.
 
-Lessons run in the order given. Lesson 07 trains and saves the model that 08 and later load;
+Lessons run in the order given. Lesson 08 trains and saves the model that 08 and later load;
 the models folder is ``$CNNTEACH_MODELS`` if set, else a fresh temporary folder, so run 07
 before them (or point ``CNNTEACH_MODELS`` at a folder holding the model), or 08 pays for
 training it. On a shared or busy machine every figure is inflated: compare lessons measured
@@ -14,7 +14,7 @@ in the same run. The last line is JSON::
 
     {"lessons": {"00": {"total_s": ..., "slowest_cell_s": ..., "slowest_cell": ...}, ...}}
 
-Usage: python bench/lesson_runtimes.py [00 07 notebooks/10_toward_detection.ipynb ...]
+Usage: python bench/lesson_runtimes.py [00 07 notebooks/12_toward_detection.ipynb ...]
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""How fast do the lesson 04/05 explorers answer a slider? Median update time on a 28x28 digit.
+"""How fast do the lessons 05 and 06 explorers answer a slider? Median update time on a 28x28 digit.
 
 Each explorer is built once (no display needed), then its sliders are moved through a fixed
 cycle of settings, possible and impossible ones, and every update callback (pure step,

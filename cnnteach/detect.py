@@ -1,6 +1,6 @@
 """Detection with a window classifier: canvases of digits, sliding windows, one-pass scoring.
 
-Lesson 10 builds a small object detector out of the digit classifier, the way detection was
+Lesson 12 builds a small object detector out of the digit classifier, the way detection was
 done before R-CNN.
 
 * :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image

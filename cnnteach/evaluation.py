@@ -1,6 +1,6 @@
 """Look at a network and its results: layer tables, figures, mistakes, and your own digits.
 
-Lessons 06-08 use these:
+Lessons 07-09 use these:
 
 * :func:`architecture_table` lists every layer's output shape and parameter count, worked
   out with the formulas of :mod:`cnnteach.arithmetic` and checked against Keras;

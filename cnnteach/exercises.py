@@ -106,7 +106,7 @@ def exercise(exercise_id: str, prompt: str = "", explanation: str = ""):
     (True, False)
     """
     if not re.fullmatch(r"\d\d\.[a-z0-9-]+", exercise_id):
-        raise ValueError(f"exercise id {exercise_id!r} must look like '04.output-size'")
+        raise ValueError(f"exercise id {exercise_id!r} must look like '05.output-size'")
 
     def register(checker):
         if (
@@ -197,7 +197,7 @@ def check(exercise_id, answer) -> Feedback:
     Parameters
     ----------
     exercise_id : str
-        The exercise, e.g. ``"04.output-size"`` (see :func:`list_exercises`).
+        The exercise, e.g. ``"05.output-size"`` (see :func:`list_exercises`).
     answer : object
         Anything. ``...`` (the placeholder) or None counts as "Not attempted".
 

@@ -1,6 +1,6 @@
 """Look inside a trained network: its filters, its feature maps, and which pixels it relies on.
 
-Lesson 09 uses these helpers.
+Lesson 10 uses these helpers.
 
 * :func:`first_layer_filters` and :func:`plot_filters`: the learned kernels of a ``Conv2D``.
 * :func:`feature_maps` and :func:`plot_feature_maps`: what every convolution and pooling

@@ -4,7 +4,7 @@
   way with ``keras.Input``.
 * :func:`lesson_model` is the network the course recommends: two small convolutions, still
   under 100k parameters.
-* :func:`background_model` adds an eleventh class, "no digit here", for lesson 10's detector.
+* :func:`background_model` adds an eleventh class, "no digit here", for lesson 12's detector.
 
 Training lives in :mod:`cnnteach.training`, saving and loading in :mod:`cnnteach.storage`.
 Keras is imported inside the functions, so importing this module is light.
@@ -65,7 +65,7 @@ def lesson_model(classes: int = 10):
     Parameters
     ----------
     classes : int, optional
-        Outputs of the last layer: 10 digits, or 11 for lesson 10's "digit or background".
+        Outputs of the last layer: 10 digits, or 11 for lesson 12's "digit or background".
 
     Examples
     --------

@@ -32,8 +32,8 @@ class ModelFileError(Exception):
 
     Examples
     --------
-    >>> str(ModelFileError("lesson_model.keras is empty: delete it and run lesson 07 again"))
-    'lesson_model.keras is empty: delete it and run lesson 07 again'
+    >>> str(ModelFileError("lesson_model.keras is empty: delete it and run lesson 08 again"))
+    'lesson_model.keras is empty: delete it and run lesson 08 again'
     """
 
 
@@ -164,7 +164,7 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The ``.keras`` file; by default :func:`default_model_path` (lesson 07 saves there).
+        The ``.keras`` file; by default :func:`default_model_path` (lesson 08 saves there).
     train_if_missing : bool, default True
         When the file does not exist, train the lesson recipe on MNIST (seconds on a laptop
         CPU), save it at ``path`` and return it. False raises :class:`ModelFileError` instead.
@@ -202,7 +202,7 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
         return model
     if not train_if_missing:
         raise ModelFileError(
-            f"there is no trained model at {path}: run lesson 07 to train and save one, "
+            f"there is no trained model at {path}: run lesson 08 to train and save one, "
             "or call load_trained_model(train_if_missing=True)"
         )
     from cnnteach.data import load_mnist
@@ -231,7 +231,7 @@ def _check_shapes(model, path: Path, shapes) -> None:
         raise ModelFileError(
             f"{path} holds a network that reads {found_in} and gives {found_out} outputs, but "
             f"the lessons need one that reads {tuple(image_shape)} and gives {outputs}: "
-            "pass the path of the lesson model, or delete the file and run lesson 07 again."
+            "pass the path of the lesson model, or delete the file and run lesson 08 again."
         )
 
 
@@ -240,7 +240,7 @@ def _load_keras_file(path: Path):
 
     import keras
 
-    fix = "delete it and run lesson 07 again (or call load_trained_model(), which retrains when the file is missing)"
+    fix = "delete it and run lesson 08 again (or call load_trained_model(), which retrains when the file is missing)"
     try:
         size = path.stat().st_size
     except OSError as exc:

@@ -4,7 +4,7 @@
   pixel scaling, batch size, epochs, Adam's learning rate and its schedule (constant, or a
   linear warm-up followed by a cosine decay), ``steps_per_execution`` and label smoothing.
   ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the course's, and
-  ``RECIPES["background"]`` fine-tunes lesson 10's digit-or-background classifier.
+  ``RECIPES["background"]`` fine-tunes lesson 12's digit-or-background classifier.
 * :func:`train` runs any recipe: every training in the course goes through it.
 * :func:`epoch_log` and :func:`step_clock` are the callbacks the lessons show.
 
@@ -181,7 +181,7 @@ class Recipe:
         :meth:`targets` makes them. The network is no longer pushed towards probabilities of
         exactly 1, which stops it from growing ever more confident on the training images.
     classes : int
-        Number of classes the labels may name: 10 digits, or 11 with lesson 10's background.
+        Number of classes the labels may name: 10 digits, or 11 with lesson 12's background.
 
     Examples
     --------
@@ -368,7 +368,7 @@ RECIPES = {
         learning_rate=0.02, schedule="warmup-cosine", warmup_fraction=0.2, steps_per_execution=20,
         pipeline="tf.data", label_smoothing=0.1, validation_batch_size=500,
     ),
-    # Lesson 10: fine-tune the digit-or-background classifier on labelled windows.
+    # Lesson 12: fine-tune the digit-or-background classifier on labelled windows.
     "background": Recipe(
         "background", background_model, scale_pixels=True, batch_size=128, epochs=1,
         learning_rate=0.002, schedule="warmup-cosine", warmup_fraction=0.0,

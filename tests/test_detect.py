@@ -448,7 +448,7 @@ def test_fully_convolutional_refuses_same_pooling():
 
 @pytest.mark.slow
 def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir, tmp_path, monkeypatch):
-    """Lesson 10's claim: fine-tuned with a background class, AP@0.5 >= 0.9 on 100 test canvases."""
+    """Lesson 12's claim: fine-tuned with a background class, AP@0.5 >= 0.9 on 100 test canvases."""
     pytest.importorskip("keras")
     import os
 

@@ -6,60 +6,47 @@ from lesson_exercises import accepts_right_refuses_wrong
 
 from cnnteach.exercises import check, list_exercises
 
-WRONG_KINDS = ["188", None, ..., [188], {"n": 1}, True, float("nan"), object(), lambda: 1]
+WRONG_KINDS = ["2432", None, ..., [2432], {"n": 1}, True, float("nan"), object(), lambda: 1]
 
 
-def test_lesson_07_has_its_exercises():
+def test_lesson_06_has_its_exercises():
     assert set(list_exercises("07")) == {
-        "07.steps-per-epoch", "07.blog-steps", "07.first-validation-image", "07.scale-function", "07.best-epoch",
-        "07.smoothed-target",
+        "07.rgb-conv-params", "07.dense-after-change", "07.predict-shape", "07.blog-params-function",
     }
 
 
 @pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("07.steps-per-epoch", [188, 188.0, np.int64(188)], [187, 187.5, 235, 234.375, 4800, 375, 564, 189, 0]),
-    ("07.blog-steps", [14400, np.float32(14400)], [4800, 18000, 144000, 14401]),
-    ("07.first-validation-image", [48000], [0, 12000, 48001, 47999, 59999]),
-    ("07.smoothed-target", [0.82, np.float32(0.82), 1 - 0.2 + 0.2 / 10], [0.8, 0.02, 0.91, 0.9, 1, 1.5, -0.1]),
+    ("07.rgb-conv-params", [2432, 2432.0, np.int64(2432)], [832, 800, 2400, 2403, 320, 0, -2432]),
+    ("07.dense-after-change", [57700, np.float64(57700)], [36100, 57600, 270500, 1082600, 57710]),
+    ("07.predict-shape", [(12, 12, 8), [12, 12, 8], np.array([12, 12, 8])],
+     [(24, 24, 8), (13, 13, 8), (14, 14, 8), (12, 12, 1), (1, 12, 12, 8), (12, 8), 12]),
 ])
-def test_number_exercises(exercise_id, right, wrong):
+def test_number_and_shape_exercises(exercise_id, right, wrong):
     accepts_right_refuses_wrong(exercise_id, right, wrong + WRONG_KINDS)
 
 
 def test_hints_teach():
-    assert "validation_split" in check("07.steps-per-epoch", 235).message
-    assert "round up" in check("07.steps-per-epoch", 187.5).message
-    assert "right one included" in check("07.smoothed-target", 0.8).message
-    assert "three" in check("07.blog-steps", 4800).message
-    assert "last" in check("07.first-validation-image", 0).message
+    assert "3 colour channels" in check("07.rgb-conv-params", 832).message
+    assert "bias" in check("07.rgb-conv-params", 2400).message
+    assert "batch" in check("07.predict-shape", (1, 12, 12, 8)).message
+    assert "pool" in check("07.predict-shape", (24, 24, 8)).message.lower()
 
 
-def test_scale_function():
-    assert check("07.scale-function", lambda x: (x.astype("float32") / 255.0)[..., np.newaxis])
-    assert check("07.scale-function", lambda x: np.expand_dims(x / np.float32(255), -1).astype("float32"))
-    wrong = {
-        "channel": lambda x: x.astype("float32") / 255.0,
-        "float32": lambda x: (x / 255.0)[..., None],
-        "255": lambda x: x.astype("float32")[..., None],
-        "//": lambda x: (x // 255).astype("float32")[..., None],
-    }
-    for word, function in wrong.items():
-        feedback = check("07.scale-function", function)
-        assert not feedback and word in feedback.message, (word, feedback)
-    assert check("07.scale-function", lambda x: ...).status == "not attempted"
+def test_blog_params_function():
+    def right(filters):
+        return 10 * filters + 3600 * filters + 100 + 1010
+
+    assert check("07.blog-params-function", right)
+    assert not check("07.blog-params-function", lambda f: 37210)
+    assert not check("07.blog-params-function", lambda f: 9 * f + f + 36 * f * 100 + 100)  # output layer missing
+    assert not check("07.blog-params-function", lambda f: 9 * f + 169 * f * 100 + 1110)  # one pooling only
+    assert check("07.blog-params-function", lambda f: ...).status == "not attempted"
+    assert not check("07.blog-params-function", "37210")
 
 
-def test_best_epoch():
-    assert check("07.best-epoch", lambda h: int(np.argmax(h["val_accuracy"])) + 1)
-    assert "add 1" in check("07.best-epoch", lambda h: int(np.argmax(h["val_accuracy"]))).message
-    assert "val_accuracy" in check("07.best-epoch", lambda h: int(np.argmax(h["accuracy"])) + 1).message
-    assert not check("07.best-epoch", lambda h: len(h["val_accuracy"]))
+def test_the_model_agrees_with_the_checker():
+    pytest.importorskip("keras")
+    from cnnteach.models import blog_model
 
-
-def test_best_epoch_by_lowest_val_loss_gets_a_hint_not_a_key_error():
-    feedback = check("07.best-epoch", lambda h: int(np.argmin(h["val_loss"])) + 1)
-    assert not feedback and "lowest val_loss" in feedback.message and "KeyError" not in feedback.message
-    assert not check("07.best-epoch", lambda h: int(np.argmin(h["val_loss"])))
-    assert not check("07.best-epoch", lambda h: int(np.argmin(h["loss"])) + 1)
-    missing = check("07.best-epoch", lambda h: int(np.argmax(h["val_acc"])) + 1)  # the 2019 key
-    assert not missing and missing.message.startswith("Your function raised KeyError: 'val_acc' on input")
+    assert check("07.blog-params-function", lambda f: 37210 if f == 10 else 10 * f + 3600 * f + 1110)
+    assert blog_model().count_params() == 37210

@@ -70,7 +70,7 @@ def test_runtime_is_rounded_up_to_five_seconds():
 def test_runtime_line_is_written_from_the_measurement():
     tool = load()
     nb = lesson(
-        "**Prerequisites:** lesson 06 · **Runtime:** about 40 s on a 2-core laptop CPU (no GPU needed)."
+        "**Prerequisites:** lesson 07 · **Runtime:** about 40 s on a 2-core laptop CPU (no GPU needed)."
     )
     assert tool.write_runtime(nb, 52.3) == 55
     assert nb.cells[0].source.endswith(

@@ -78,7 +78,7 @@ def test_damaged_file_gives_one_clear_sentence_and_is_kept(tmp_path, content, wo
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(ModelFileError, match="run lesson 07"):
+    with pytest.raises(ModelFileError, match="run lesson 08"):
         load_trained_model(tmp_path / "none.keras", train_if_missing=False)
     (tmp_path / "dir.keras").mkdir()
     with pytest.raises(ModelFileError, match="is a folder"):

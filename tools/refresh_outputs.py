@@ -10,7 +10,7 @@ start to last cell, as :func:`refresh` measures it) rounded *up* to the next mul
 (``runtime_seconds``: 41.2 s -> 45 s, 45.0 s -> 45 s, 0.3 s -> 5 s). The rest of the line is kept.
 The number is what this machine measured: refresh on a quiet machine, or the line reports the load.
 
-Usage: python tools/refresh_outputs.py [notebooks/04_convolution.ipynb ...]
+Usage: python tools/refresh_outputs.py [notebooks/05_convolution.ipynb ...]
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def setup_environment() -> None:
         os.environ["CNNTEACH_DATA"] = str(shared)
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    # Lesson 07 trains and saves the model that 08-10 load: keep it out of the user's own folder.
+    # Lesson 08 trains and saves the model that 08-10 load: keep it out of the user's own folder.
     if "CNNTEACH_MODELS" not in os.environ:
         os.environ["CNNTEACH_MODELS"] = tempfile.mkdtemp(prefix="cnnteach-models-")
 

@@ -1,90 +1,105 @@
-"""Checkers for lesson 06 (building the model)."""
+"""Checkers for lesson 06 (pooling and flatten)."""
 
-from cnnteach.arithmetic import conv2d_params, dense_params
-from cnnteach.exercises import (
-    call,
-    exercise,
-    expect_number,
-    number_exercise,
-    shape_exercise,
+import numpy as np
+
+from cnnteach.exercises import call, exercise, expect_array, number_exercise
+from cnnteach.ops import avg_pool2d, max_pool2d
+
+BY_HAND = np.array(
+    [[1, 3, 2, 0], [4, 6, 5, 1], [0, 2, 9, 3], [1, 1, 4, 8]], dtype=float
 )
+
 
 number_exercise(
-    "06.rgb-conv-params",
-    5 * 5 * 3 * 32 + 32,
+    "06.pool-size",
+    8,
     hints={
-        832: "A filter reads all 3 colour channels, so it has 5 × 5 × 3 weights, not 5 × 5.",
-        800: "A filter reads all 3 colour channels (5 × 5 × 3 weights), and each filter has a bias too.",
-        2400: "Close: add one bias per filter.",
-        2403: "There is one bias per filter (32), not one per channel.",
-        320: "That is a 3 × 3 kernel on one channel; this one is 5 × 5 on three channels.",
+        9: "Rounding up would need a window hanging over the edge, which 'valid' does not allow: round down.",
+        (26 / 3, 23 / 3 + 1): "Sizes are whole numbers: apply the floor.",
+        24: "24 is for stride 1; Keras' pooling stride defaults to the pool size, 3.",
+        13: "13 is for a 2×2 pool; this pool is 3×3.",
     },
-    otherwise="Use K × K × C_in × filters + filters with K = 5, C_in = 3, filters = 32.",
-    explanation="Each of the 32 filters has 5 × 5 × 3 weights (one per kernel cell per input channel) and one bias: 5·5·3·32 + 32 = 2,432.",
-)
-
-number_exercise(
-    "06.dense-after-change",
-    6 * 6 * 16 * 100 + 100,
-    hints={
-        36100: "That is the original layer; with 16 filters, Flatten gives 6 × 6 × 16 numbers.",
-        57600: "Close: add the 100 biases.",
-        270500: "Two pooling layers make the maps 6 × 6, not 13 × 13.",
-        1082600: "The maps are pooled twice: 26 → 13 → 6.",
-    },
-    otherwise="Flatten gives 6 × 6 × 16 numbers; a Dense layer has inputs × units + units parameters.",
-    explanation="The maps are still 6 × 6 after two poolings, now with 16 channels: 6·6·16 = 576 inputs, so 576·100 + 100 = 57,700.",
-)
-
-shape_exercise(
-    "06.predict-shape",
-    (12, 12, 8),
-    axes=("rows", "columns", "channels"),
-    hints={
-        lambda s: (
-            len(s) == 4 and s[0] in (1, -1)
-        ): "Leave out the batch axis: give (rows, columns, channels) of one image.",
-        lambda s: len(s) != 3: "Give three numbers: (rows, columns, channels).",
-        lambda s: (
-            s[:2] == (24, 24)
-        ): "That is after the convolution; MaxPooling2D(2) then halves rows and columns.",
-        lambda s: (
-            s[:2] == (13, 13)
-        ): "A 5 × 5 kernel with 'valid' padding gives 28 - 5 + 1 = 24, not 26; then pool.",
-        lambda s: (
-            s[:2] == (14, 14)
-        ): "'valid' padding shrinks the image: 28 - 5 + 1 = 24 before pooling.",
-        lambda s: (
-            s[2] != 8
-        ): "The number of channels is the number of filters, and pooling keeps it.",
-    },
-    otherwise="Use floor((I - K) / S) + 1 for the convolution, then halve for the pooling (with a floor).",
-    explanation="floor((28 - 5) / 1) + 1 = 24 rows and columns with 8 channels; pooling halves the sides: (12, 12, 8).",
+    otherwise="Use O = floor((I - K) / S) + 1 with I = 26, K = 3, S = 3.",
+    explanation="floor((26 - 3) / 3) + 1 = floor(7.67) + 1 = 8; the 8 windows cover 24 rows and the last 2 are dropped.",
 )
 
 
 @exercise(
-    "06.blog-params-function",
-    explanation="conv: 3·3·1·f + f; Flatten gives 6·6·f numbers, so Dense(100) has 36·f·100 + 100; the output layer 100·10 + 10.",
+    "06.max-pool-by-hand",
+    explanation="Top-left window [[1, 3], [4, 6]] -> 6; top-right [[2, 0], [5, 1]] -> 5; bottom-left [[0, 2], [1, 1]] -> 2; "
+    "bottom-right [[9, 3], [4, 8]] -> 9.",
 )
-def _(blog_params):
-    for filters in (10, 1, 4, 16, 32):
-        expected = (
-            conv2d_params(3, 1, filters)
-            + dense_params(36 * filters, 100)
-            + dense_params(100, 10)
-        )
-        got = expect_number(call(blog_params, filters))
-        if got != expected:
-            if (
-                filters == 10
-                and got == 37210
-                or got == blog_params(10)
-                and filters != 10
+def _(answer):
+    result = expect_array(answer, dtype_kind="n")
+    expected = max_pool2d(BY_HAND[np.newaxis, :, :, np.newaxis])[0, :, :, 0]
+    if result.shape != (2, 2):
+        if result.shape == (3, 3):
+            return "That is stride 1 (overlapping windows); the windows of MaxPooling2D(2) do not overlap."
+        return f"Four 2×2 windows fit in a 4×4 grid, so the result is 2×2, not {result.shape}."
+    if np.array_equal(result, expected):
+        return None
+    if np.allclose(
+        result, avg_pool2d(BY_HAND[np.newaxis, :, :, np.newaxis])[0, :, :, 0]
+    ):
+        return "Those are the averages; max pooling keeps the largest value of each window."
+    if np.array_equal(result, expected.T):
+        return "Rows and columns are swapped: the first row of the result comes from the first two rows of grid."
+    mins = BY_HAND.reshape(2, 2, 2, 2).min(axis=(1, 3))
+    if np.array_equal(result, mins):
+        return "Those are the smallest values; take the largest of each window."
+    return "Split grid into four 2×2 blocks (top-left, top-right, bottom-left, bottom-right) and keep the largest of each."
+
+
+number_exercise(
+    "06.dense-params",
+    6 * 6 * 10 * 100 + 100,
+    hints={
+        36000: "Add one bias per unit.",
+        360: "360 is the length of the flattened vector; every one of those inputs connects to each of the 100 units.",
+        (
+            3600,
+            3700,
+        ): "The flattened vector has 6 × 6 × 10 = 360 numbers: include the 10 maps.",
+    },
+    otherwise="Inputs × units + units, with 6 × 6 × 10 inputs and 100 units.",
+    explanation="6 × 6 × 10 = 360 inputs, each joined to 100 units, plus 100 biases: 360 × 100 + 100 = 36,100.",
+)
+
+number_exercise(
+    "06.predict-shift",
+    2,
+    integer=True,
+    hints={
+        0: "The pixel crosses the border between the top-left and the top-right window (columns 0-1 and 2-3).",
+        1: "The window the pixel leaves changes too, not only the one it enters.",
+    },
+    otherwise="Find which 2×2 window holds (1, 1) and which holds (1, 2): rows 0-1 and columns 0-1, 2-3.",
+    explanation="(1, 1) is in the top-left window and (1, 2) in the top-right one: the top-left value drops to 0 and the "
+    "top-right one rises, so 2 of the 4 change. A move from (1, 0) to (1, 1) would have changed none: pooling absorbs "
+    "only shifts that stay inside a window.",
+)
+
+
+@exercise(
+    "06.avg-pool-function",
+    explanation="h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2; then x[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).",
+)
+def _(function):
+    rng = np.random.default_rng(5)
+    for shape in [(4, 4), (2, 6), (5, 7), (13, 13), (26, 26)]:
+        x = rng.integers(0, 10, size=shape).astype(float)
+        expected = avg_pool2d(x[np.newaxis, :, :, np.newaxis])[0, :, :, 0]
+        result = expect_array(call(function, x.copy()), dtype_kind="n")
+        if result.shape != expected.shape:
+            if result.shape == (-(-shape[0] // 2), -(-shape[1] // 2)):
+                return f"For a {shape} input you returned {result.shape}: drop the last row/column when the size is odd (like padding='valid')."
+            return f"For a {shape} input the result should have shape {expected.shape}, yours has {result.shape}."
+        if not np.allclose(result, expected):
+            if np.allclose(
+                result, max_pool2d(x[np.newaxis, :, :, np.newaxis])[0, :, :, 0]
             ):
-                return f"blog_params({filters}) gave {got:g}; it must depend on filters (expected {expected:,})."
-            return (
-                f"blog_params({filters}) gave {got:g}, expected {expected:,}. Remember that Flatten gives "
-                "6 × 6 × filters numbers, so the first Dense layer grows with the filters too."
-            )
+                return (
+                    "That is max pooling; average pooling takes the mean of each block."
+                )
+            return f"Wrong values for a {shape} input: each output is the mean of one 2×2 block."
     return None

@@ -1,99 +1,156 @@
-"""Checkers for lesson 08 (evaluating and predicting)."""
+"""Checkers for lesson 08 (training)."""
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    call,
+    exercise,
+    expect_array,
+    expect_number,
+    number_exercise,
+)
+
+number_exercise(
+    "08.steps-per-epoch",
+    188,
+    hints={
+        (
+            187.5,
+            187,
+        ): "The 128 images left over after 187 full steps still get a step of their own: round up.",
+        (
+            234.375,
+            234,
+            235,
+        ): "With validation_split=0.2 only 48,000 of the 60,000 images are trained on.",
+        4800: "That is the 2019 recipe's batch of 10; the course uses 256 images per step.",
+        375: "That is 128 images per step; the course's recipe takes 256.",
+        564: "That is three epochs; the question asks for one.",
+    },
+    otherwise="Divide the number of training images by the images per step, and round up.",
+    explanation="48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
+    "188 in all; in general ceil(images / batch size).",
+)
+
+number_exercise(
+    "08.blog-steps",
+    48000 // 10 * 3,
+    hints={
+        4800: "That is one epoch; the 2019 recipe trained for three.",
+        18000: "Only 48,000 images are trained on; the 12,000 validation images are not.",
+        144000: "10 images per step means 48,000 / 10 = 4,800 steps per epoch.",
+    },
+    otherwise="Steps per epoch = images / batch size; multiply by the number of epochs.",
+    explanation="48,000 / 10 = 4,800 steps per epoch, times 3 epochs = 14,400 steps.",
+)
+
+number_exercise(
+    "08.first-validation-image",
+    48000,
+    hints={
+        0: "Keras holds out the *last* part of the data, not the first.",
+        12000: "12,000 is how many images are held out; they are the last ones, so where does the block start?",
+        48001: "Indices count from 0: the first held-out image comes right after index 47,999.",
+    },
+    otherwise="validation_split=0.2 holds out the last 20 % of the 60,000 images, in their original order.",
+    explanation="Keras holds out the last 20 %: images 48,000 to 59,999, before any shuffling.",
+)
 
 
 @exercise(
-    "08.argmax-rows",
-    explanation="axis=-1 picks the position of the largest value within each row: 0.7 at 1, 0.6 at 0, 0.6 at 2.",
+    "08.scale-function",
+    explanation="Divide by 255 in floating point and add a channel axis: (images.astype('float32') / 255)[..., None].",
 )
-def _(answer):
-    values = expect_array(answer, dtype_kind="n").ravel()
-    if values.size == 1:
-        return "With axis=-1 there is one answer per row, so three numbers."
-    if values.size != 3:
-        return "Give one position per row: three numbers."
-    values = values.tolist()
-    if values == [1, 0, 2]:
-        return None
-    if values == [1, 0, 0] or values == [0, 0, 2]:
-        return "axis=-1 compares the numbers within a row (across), not within a column (down)."
-    if values == [0.7, 0.6, 0.6]:
-        return "That is the largest value (np.max); argmax gives its position."
-    if values == [2, 1, 3]:
-        return "Positions count from 0."
-    return "For each row, find where its largest value sits, counting from 0."
+def _(scale):
+    rng = np.random.default_rng(7)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    images[0, 0, 0], images[1, 0, 0] = 0, 255
+    out = expect_array(call(scale, images.copy()))
+    if out.shape == (5, 28, 28):
+        return "Add the channel axis: Conv2D expects (N, 28, 28, 1), e.g. with [..., np.newaxis]."
+    if out.shape != (5, 28, 28, 1):
+        return f"Expected shape (5, 28, 28, 1) for 5 images, got {out.shape}."
+    if out.dtype != np.float32:
+        return f"Return float32 (half the memory of float64, and what Keras uses), got {out.dtype}."
+    if out.max() > 1.0:
+        return "The values must lie in [0, 1]: divide by 255."
+    if not np.allclose(out[..., 0], images / 255.0, atol=1e-6):
+        if np.isin(out, (0.0, 1.0)).all():
+            return "Only 0 and 1 are left: integer division (//) drops the fractions; use / on floats."
+        return "Each pixel p must become p / 255."
+    return None
 
 
-def _random_matrices():
-    rng = np.random.default_rng(8)
-    small = rng.integers(0, 20, size=(3, 3)) + np.diag([50, 40, 30])
-    big = rng.integers(0, 5, size=(10, 10)) + np.diag(rng.integers(900, 1100, size=10))
-    lopsided = np.array([[5, 5], [0, 90]])
-    return [small, big, lopsided]
+# Each history also has loss and val_loss, as Keras records them. In the first, the epochs with
+# the highest val_accuracy (2), the highest accuracy (4) and the lowest val_loss (3) all differ.
+_HISTORIES = [
+    (
+        {
+            "accuracy": [0.9, 0.95, 0.97, 0.98],
+            "loss": [0.3, 0.2, 0.1, 0.08],
+            "val_accuracy": [0.91, 0.96, 0.95, 0.94],
+            "val_loss": [0.3, 0.21, 0.2, 0.25],
+        },
+        2,
+    ),
+    (
+        {
+            "accuracy": [0.8, 0.9],
+            "loss": [0.5, 0.3],
+            "val_accuracy": [0.97, 0.96],
+            "val_loss": [0.12, 0.1],
+        },
+        1,
+    ),
+    (
+        {
+            "accuracy": [0.1, 0.2, 0.3, 0.99],
+            "loss": [2.0, 1.5, 1.0, 0.05],
+            "val_accuracy": [0.5, 0.6, 0.7, 0.8],
+            "val_loss": [1.0, 0.9, 0.4, 0.6],
+        },
+        4,
+    ),
+]
 
 
 @exercise(
-    "08.accuracy-from-matrix",
-    explanation="The right answers are on the diagonal: np.trace(matrix) / matrix.sum().",
+    "08.best-epoch",
+    explanation="np.argmax(history['val_accuracy']) counts from 0, so add 1.",
 )
-def _(accuracy_from):
-    for matrix in _random_matrices():
-        expected = np.trace(matrix) / matrix.sum()
-        got = expect_number(call(accuracy_from, matrix.copy()))
-        if np.isclose(got, expected, rtol=1e-9):
+def _(best_epoch):
+    for history, expected in _HISTORIES:
+        got = expect_number(
+            call(best_epoch, {key: list(values) for key, values in history.items()})
+        )
+        if got == expected:
             continue
-        if np.isclose(got, expected * 100):
-            return "Give a share between 0 and 1, not a percentage."
-        if np.isclose(got, np.trace(matrix)):
-            return "That is the number of right answers; divide by the number of images (the sum of all cells)."
-        if np.isclose(got, 1 - expected):
-            return "That is the error rate; the right answers are on the diagonal."
-        return f"For {matrix.tolist()} the accuracy is {expected:.4f}, you returned {got:.4f}."
+        if got == expected - 1:
+            return "Epochs count from 1 in the log; np.argmax counts from 0, so add 1."
+        if got == int(np.argmax(history["accuracy"])) + 1:
+            return (
+                "Use the validation accuracy (val_accuracy), not the training accuracy."
+            )
+        if got == int(np.argmin(history["val_loss"])) + 1:
+            return (
+                "That is the epoch with the lowest val_loss; the question asks for the highest val_accuracy "
+                "(the two often agree, but not always)."
+            )
+        return f"For val_accuracy {history['val_accuracy']} the best epoch is {expected}, you returned {got:g}."
     return None
 
 
-@exercise(
-    "08.digit-recall",
-    explanation="Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum().",
+number_exercise(
+    "08.smoothed-target",
+    1 * (1 - 0.2) + 0.2 / 10,
+    tolerance=1e-6,
+    hints={
+        0.8: "The 0.2 is spread over all ten digits, the right one included: add its share, 0.2 / 10, back.",
+        0.02: "0.02 is what each wrong digit gets; the right digit keeps most of its 1.",
+        0.91: "0.91 is the target for label_smoothing=0.1; redo it with 0.2.",
+        lambda v: v > 1 or v < 0: "A target is a probability, between 0 and 1.",
+    },
+    otherwise="Take the one-hot 1, multiply by (1 - 0.2), then add 0.2 / 10.",
+    explanation="The one-hot 1 keeps 1 - 0.2 = 0.8, and every digit, the right one included, gets 0.2 / 10 = 0.02: "
+    "0.8 + 0.02 = 0.82 (each wrong digit gets 0.02).",
 )
-def _(digit_recall):
-    for matrix in _random_matrices():
-        for digit in range(len(matrix)):
-            expected = matrix[digit, digit] / matrix[digit].sum()
-            got = expect_number(call(digit_recall, matrix.copy(), digit))
-            if np.isclose(got, expected, rtol=1e-9):
-                continue
-            if np.isclose(got, matrix[digit, digit] / matrix[:, digit].sum()):
-                return "You divided by the column (images *predicted* as that digit); rows are the true digits."
-            if np.isclose(got, np.trace(matrix) / matrix.sum()):
-                return "That is the overall accuracy; use only the row of `digit`."
-            return f"For the digit {digit} of {matrix.tolist()} the answer is {expected:.4f}, you returned {got:.4f}."
-    return None
-
-
-@exercise(
-    "08.invert-picture",
-    explanation="255 - picture maps 0 to 255 and 255 to 0; keep the dtype uint8.",
-)
-def _(invert):
-    rng = np.random.default_rng(9)
-    picture = rng.integers(0, 256, size=(12, 9), dtype=np.uint8)
-    picture[0, 0], picture[0, 1] = 0, 255
-    out = expect_array(call(invert, picture.copy()))
-    if out.shape != picture.shape:
-        return f"Keep the shape {picture.shape}; got {out.shape}."
-    expected = 255 - picture
-    if out.dtype.kind == "f" and np.allclose(out, 1 - picture / 255):
-        return "Keep 0-255 uint8 pixels: 255 - picture."
-    if np.array_equal(
-        out.astype(np.int64), -picture.astype(np.int64)
-    ) or np.array_equal(out, (-picture.astype(np.int64)).astype(out.dtype)):
-        return "Negating is not inverting: 255 - picture keeps the values in 0-255."
-    if not np.array_equal(out.astype(np.int64), expected.astype(np.int64)):
-        return "Black (0) must become white (255) and white black: 255 - picture."
-    if out.dtype != np.uint8:
-        return f"Return uint8 like the input, got {out.dtype}."
-    return None

@@ -1,121 +1,99 @@
-"""Checkers for lesson 09 (inside the trained network)."""
+"""Checkers for lesson 09 (evaluating and predicting)."""
 
 import numpy as np
 
-from cnnteach.exercises import (
-    call,
-    exercise,
-    expect_array,
-    expect_number,
-    number_exercise,
-    shape_exercise,
-)
-
-shape_exercise(
-    "09.feature-map-shape",
-    (11, 11, 32),
-    axes=("rows", "columns", "channels"),
-    hints={
-        lambda s: (
-            len(s) == 4
-        ): "Leave out the batch axis: the question is about one digit, (rows, columns, channels).",
-        lambda s: len(s) != 3: "Give three numbers: (rows, columns, channels).",
-        lambda s: (
-            s[:2] == (13, 13)
-        ): "13 is pool_1's output; conv_2 then loses one row at each edge with a 3×3 'valid' kernel.",
-        lambda s: (
-            s[:2] == (5, 5)
-        ): "5 × 5 is after pool_2; the question asks about conv_2, before that pooling.",
-        lambda s: (
-            s[:2] == (11, 11)
-        ): "The size is right; the channels are the number of filters of conv_2.",
-        lambda s: s[2] == 16: "16 is conv_1's number of filters; conv_2 has its own.",
-    },
-    otherwise="Follow the sizes: 28, then conv_1 (−2), pool_1 (÷2, floor), conv_2 (−2).",
-    explanation=(
-        "28 → conv_1 (3×3, valid) 26 → pool_1 13 → conv_2 (3×3, valid) 11; conv_2 has 32 filters, "
-        "so each digit gives 11 × 11 × 32."
-    ),
-)
-
-
-def _reference_response(window, kernel, bias):
-    return max(
-        float(np.sum(np.asarray(window, float) * np.asarray(kernel, float)) + bias), 0.0
-    )
+from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 
 @exercise(
-    "09.filter-response",
-    explanation="Multiply window and kernel cell by cell, add everything and the bias, then apply ReLU: max(sum + bias, 0).",
+    "09.argmax-rows",
+    explanation="axis=-1 picks the position of the largest value within each row: 0.7 at 1, 0.6 at 0, 0.6 at 2.",
 )
-def _(function):
+def _(answer):
+    values = expect_array(answer, dtype_kind="n").ravel()
+    if values.size == 1:
+        return "With axis=-1 there is one answer per row, so three numbers."
+    if values.size != 3:
+        return "Give one position per row: three numbers."
+    values = values.tolist()
+    if values == [1, 0, 2]:
+        return None
+    if values == [1, 0, 0] or values == [0, 0, 2]:
+        return "axis=-1 compares the numbers within a row (across), not within a column (down)."
+    if values == [0.7, 0.6, 0.6]:
+        return "That is the largest value (np.max); argmax gives its position."
+    if values == [2, 1, 3]:
+        return "Positions count from 0."
+    return "For each row, find where its largest value sits, counting from 0."
+
+
+def _random_matrices():
+    rng = np.random.default_rng(8)
+    small = rng.integers(0, 20, size=(3, 3)) + np.diag([50, 40, 30])
+    big = rng.integers(0, 5, size=(10, 10)) + np.diag(rng.integers(900, 1100, size=10))
+    lopsided = np.array([[5, 5], [0, 90]])
+    return [small, big, lopsided]
+
+
+@exercise(
+    "09.accuracy-from-matrix",
+    explanation="The right answers are on the diagonal: np.trace(matrix) / matrix.sum().",
+)
+def _(accuracy_from):
+    for matrix in _random_matrices():
+        expected = np.trace(matrix) / matrix.sum()
+        got = expect_number(call(accuracy_from, matrix.copy()))
+        if np.isclose(got, expected, rtol=1e-9):
+            continue
+        if np.isclose(got, expected * 100):
+            return "Give a share between 0 and 1, not a percentage."
+        if np.isclose(got, np.trace(matrix)):
+            return "That is the number of right answers; divide by the number of images (the sum of all cells)."
+        if np.isclose(got, 1 - expected):
+            return "That is the error rate; the right answers are on the diagonal."
+        return f"For {matrix.tolist()} the accuracy is {expected:.4f}, you returned {got:.4f}."
+    return None
+
+
+@exercise(
+    "09.digit-recall",
+    explanation="Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum().",
+)
+def _(digit_recall):
+    for matrix in _random_matrices():
+        for digit in range(len(matrix)):
+            expected = matrix[digit, digit] / matrix[digit].sum()
+            got = expect_number(call(digit_recall, matrix.copy(), digit))
+            if np.isclose(got, expected, rtol=1e-9):
+                continue
+            if np.isclose(got, matrix[digit, digit] / matrix[:, digit].sum()):
+                return "You divided by the column (images *predicted* as that digit); rows are the true digits."
+            if np.isclose(got, np.trace(matrix) / matrix.sum()):
+                return "That is the overall accuracy; use only the row of `digit`."
+            return f"For the digit {digit} of {matrix.tolist()} the answer is {expected:.4f}, you returned {got:.4f}."
+    return None
+
+
+@exercise(
+    "09.invert-picture",
+    explanation="255 - picture maps 0 to 255 and 255 to 0; keep the dtype uint8.",
+)
+def _(invert):
     rng = np.random.default_rng(9)
-    cases = [
-        (rng.random((3, 3)), rng.normal(size=(3, 3)), float(rng.normal()))
-        for _ in range(6)
-    ]
-    cases.append((np.ones((3, 3)), -np.ones((3, 3)), 0.5))  # negative: ReLU gives 0
-    cases.append(
-        (np.zeros((3, 3)), np.ones((3, 3)), 0.25)
-    )  # blank window: only the bias
-    for window, kernel, bias in cases:
-        got = expect_number(np.asarray(call(function, window, kernel, bias)).squeeze())
-        want = _reference_response(window, kernel, bias)
-        if not np.isclose(got, want, atol=1e-6):
-            raw = float(np.sum(window * kernel) + bias)
-            if np.isclose(got, raw, atol=1e-6):
-                return "Apply the ReLU: negative sums become 0."
-            if np.isclose(got, max(float(np.sum(window * kernel)), 0.0), atol=1e-6):
-                return "Add the bias before the ReLU."
-            if np.isclose(
-                got, max(float(np.sum(window @ kernel)) + bias, 0.0), atol=1e-6
-            ):
-                return (
-                    "Use element-wise products (window * kernel), not a matrix product."
-                )
-            return f"For a window of {window.round(2).tolist()} you gave {got:.4f}, expected {want:.4f}."
+    picture = rng.integers(0, 256, size=(12, 9), dtype=np.uint8)
+    picture[0, 0], picture[0, 1] = 0, 255
+    out = expect_array(call(invert, picture.copy()))
+    if out.shape != picture.shape:
+        return f"Keep the shape {picture.shape}; got {out.shape}."
+    expected = 255 - picture
+    if out.dtype.kind == "f" and np.allclose(out, 1 - picture / 255):
+        return "Keep 0-255 uint8 pixels: 255 - picture."
+    if np.array_equal(
+        out.astype(np.int64), -picture.astype(np.int64)
+    ) or np.array_equal(out, (-picture.astype(np.int64)).astype(out.dtype)):
+        return "Negating is not inverting: 255 - picture keeps the values in 0-255."
+    if not np.array_equal(out.astype(np.int64), expected.astype(np.int64)):
+        return "Black (0) must become white (255) and white black: 255 - picture."
+    if out.dtype != np.uint8:
+        return f"Return uint8 like the input, got {out.dtype}."
     return None
-
-
-@exercise(
-    "09.occlude",
-    explanation=(
-        "Copy first (image.copy()), then assign 0 to the slice [row:row + size, col:col + size]; "
-        "numpy slicing stops at the edge, so a square hanging over the border is simply cut."
-    ),
-)
-def _(function):
-    rng = np.random.default_rng(90)
-    image = rng.integers(1, 256, size=(28, 28)).astype(np.uint8)
-    original = image.copy()
-    for row, col, size in [(0, 0, 6), (10, 12, 4), (25, 25, 6), (3, 20, 1)]:
-        got = expect_array(call(function, image, row, col, size), (28, 28))
-        if not np.array_equal(image, original):
-            return "Your function changed the image it was given: work on image.copy()."
-        want = original.copy()
-        want[row : row + size, col : col + size] = 0
-        if not np.array_equal(got, want):
-            if (
-                np.array_equal(got.T, want)
-                or int((got == 0).sum()) == size * size
-                and not np.array_equal(got, want)
-            ):
-                return "The square is in the wrong place: rows come first, image[row:row + size, col:col + size]."
-            return f"occlude(image, {row}, {col}, {size}) should zero exactly image[{row}:{row + size}, {col}:{col + size}]."
-    return None
-
-
-number_exercise(
-    "09.occlusion-count",
-    ((28 - 6) // 2 + 1) ** 2,
-    integer=True,
-    hints={
-        145: "Close: leave out the unoccluded original.",
-        12: "That is one axis; the square moves along rows and columns.",
-        121: "Do not forget the + 1 of the first position: (28 − 6) // 2 + 1.",
-        529: "That is stride 1; with stride 2 the square jumps two pixels.",
-    },
-    otherwise="Count positions per axis with floor((28 − 6) / 2) + 1, then square it.",
-    explanation="Along each axis the square fits (28 − 6) // 2 + 1 = 12 times (the convolution formula again), so 12 × 12 = 144 copies.",
-)

@@ -1,7 +1,7 @@
-"""The explorers of lessons 04 and 05, driven in the browser with the keyboard, like a cadet.
+"""The explorers of lessons 05 and 06, driven in the browser with the keyboard, like a cadet.
 
-Lesson 04 shows ``conv_explorer(image)`` (sliders "kernel", "stride", "padding", "row", "col")
-and lesson 05 ``pool_explorer(image)`` (sliders "pool", "stride", "row", "col", toggles
+Lesson 05 shows ``conv_explorer(image)`` (sliders "kernel", "stride", "padding", "row", "col")
+and lesson 06 ``pool_explorer(image)`` (sliders "pool", "stride", "row", "col", toggles
 "padding" and "pooling"); each has one HTML read-out with CSS class ``cnnteach-readout`` that
 says "Output: H × W · cell (row R, col C) ..." followed by the formula with the numbers
 filled in, or "Impossible: <reason>".

@@ -73,8 +73,8 @@ def _picture(drawing) -> np.ndarray:
     if isinstance(drawing, str):
         head, _, data = drawing.partition(",")
         if not head.startswith("data:image/") or not data:
-            raise ValueError("the drawing must be a 'data:image/png;base64,...' URL, a picture file's "
-                             "bytes or an array")
+            raise ValueError("the drawing must be a 'data:image/png;base64,...' URL, "
+                             "a picture file's bytes or an array")
         drawing = base64.b64decode(data)
     if isinstance(drawing, (bytes, bytearray, memoryview)):
         return load_picture(drawing)
@@ -110,7 +110,8 @@ def read_drawing(model, drawing) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> seen, p = read_drawing(load_trained_model(), draw_strokes([[(140, 40), (140, 240)]]))  # doctest: +SKIP
+    >>> one = draw_strokes([[(140, 40), (140, 240)]])
+    >>> seen, p = read_drawing(load_trained_model(), one)  # doctest: +SKIP
     >>> seen.shape, int(np.argmax(p))  # doctest: +SKIP
     ((28, 28), 1)
     """

@@ -42,7 +42,8 @@ def test_draw_strokes_draws_a_round_pen_on_a_white_page():
     ink_rows = np.flatnonzero((page < 128).any(axis=1))
     ink_cols = np.flatnonzero((page < 128).any(axis=0))
     # The pen's round cap reaches half its width beyond each end of the stroke.
-    assert abs(ink_rows[0] - (40 - PEN_WIDTH / 2)) <= 1 and abs(ink_rows[-1] - (240 + PEN_WIDTH / 2)) <= 1
+    assert abs(ink_rows[0] - (40 - PEN_WIDTH / 2)) <= 1
+    assert abs(ink_rows[-1] - (240 + PEN_WIDTH / 2)) <= 1
     assert abs(len(ink_cols) - PEN_WIDTH) <= 1
     assert page[5, 5] == 255 and page[140, 140] == 0
     assert (draw_strokes([]) == 255).all()
@@ -60,7 +61,8 @@ def test_read_drawing_matches_preprocess_and_the_model(small_model):
 def test_a_data_url_reads_like_the_picture_it_holds(small_model):
     picture = draw_strokes(ONE)
     from_url = read_drawing(small_model, data_url(picture))
-    from_rgba = read_drawing(small_model, data_url(np.dstack([picture] * 3 + [np.full_like(picture, 255)]), "RGBA"))
+    rgba = np.dstack([picture] * 3 + [np.full_like(picture, 255)])
+    from_rgba = read_drawing(small_model, data_url(rgba, "RGBA"))
     from_array = read_drawing(small_model, picture)
     for seen, p in (from_url, from_rgba):
         np.testing.assert_array_equal(seen, from_array[0])

@@ -47,6 +47,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -264,8 +265,6 @@ async def _restart(client) -> None:
 def _error_text(cell) -> str | None:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
-            if output.get("ename") == "CellTimeoutError":
-                return output.get("evalue", "timed out")
             value = str(output.get("evalue", ""))
             return (
                 f"{output.get('ename', 'Error')}: {value[:200]}"
@@ -292,9 +291,18 @@ async def _execute(notebook, workdir: Path, settings: _Settings, environment: di
         resources={"metadata": {"path": str(workdir)}},
     )
     failures: dict[str, str] = {}
+    timeouts: dict[int, str] = {}  # cell index -> "timed out after N s", from nbclient's reply
+
+    def on_cell_error(cell, cell_index, execute_reply):
+        content = execute_reply.get("content", {})
+        if content.get("ename") == "CellTimeoutError":
+            timeouts[cell_index] = content.get("evalue", "timed out")
+
+    client.on_cell_error = on_cell_error
     deadline = time.monotonic() + settings.notebook_timeout
     clean: list[int] = []  # cells that ran without an error, to replay after a restart
-    async with client.async_setup_kernel(cwd=str(workdir), env=environment):
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # no kernel chatter
+    async with client.async_setup_kernel(cwd=str(workdir), env=environment, **quiet):
         cells = notebook.cells
         index = 0
         while index < len(cells):
@@ -325,13 +333,13 @@ async def _execute(notebook, workdir: Path, settings: _Settings, environment: di
                 await client.async_execute_cell(cell, index)
             except DeadKernelError:
                 lost = "the kernel died while this cell ran"
-            problem = lost or _error_text(cell)
+            timed_out = timeouts.pop(index, None)
+            problem = lost or timed_out or _error_text(cell)
             if problem:
                 for exercise_id in _cell_ids(cell):
                     failures.setdefault(exercise_id, problem)
             else:
                 clean.append(index)
-            timed_out = problem is not None and problem.startswith("timed out")
             if lost or (timed_out and not await _answers(client, GRACE)):
                 await _restart(client)
                 for earlier in clean:  # rebuild the state the later cells expect

@@ -42,11 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="folder of student notebooks (only read)")
     grade.add_argument("--out", default="grades.csv", help="the CSV to write (default: grades.csv)")
     grade.add_argument("--report", help="the HTML report (default: the CSV's name, .html)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds one cell may run (default: 60)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default: 60)")
     grade.add_argument("--notebook-timeout", type=int,
                        help="seconds one notebook may run (default: 20 x --timeout)")
-    grade.add_argument("--jobs", type=int, help="notebooks run at once (default: the number of CPU cores)")
-    grade.add_argument("--force", action="store_true", help="replace the CSV and report if they exist")
+    grade.add_argument("--jobs", type=int, help="notebooks at once (default: CPU cores)")
+    grade.add_argument("--force", action="store_true", help="replace existing CSV and report")
     return parser
 
 

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", help="folder of student notebooks (only read)")
     grade.add_argument("--out", default="grades.csv", help="the CSV to write (default: grades.csv)")
     grade.add_argument("--report", help="the HTML report (default: the CSV's name, .html)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds a cell may run (default: 60)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds per cell (default: 60)")
     grade.add_argument("--notebook-timeout", type=int,
                        help="seconds one notebook may run (default: 20 x --timeout)")
     grade.add_argument("--jobs", type=int, help="notebooks at once (default: CPU cores)")

@@ -142,6 +142,12 @@ def _pad_class():
             self.model = model
             self.observe(self._read, names="drawing")
 
+        def __repr__(self) -> str:
+            if self.probabilities:
+                best = int(np.argmax(self.probabilities))
+                return f"DrawingPad(reads a {best}, p = {self.probabilities[best]:.2f})"
+            return "DrawingPad(empty: draw a digit on it in a running notebook)"
+
         def _read(self, change=None) -> None:
             probabilities, seen, message = [], [], "Draw a digit"
             if self.drawing:
@@ -157,6 +163,7 @@ def _pad_class():
                 self.probabilities, self.seen, self.message = probabilities, seen, message
                 self.updates += 1
 
+    DrawingPad.__qualname__ = "DrawingPad"
     return DrawingPad
 
 

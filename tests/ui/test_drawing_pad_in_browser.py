@@ -1,4 +1,4 @@
-"""The drawing pad of lesson 08, drawn on with the mouse in JupyterLab, like a cadet at the projector.
+"""The drawing pad of lesson 08, drawn on with the mouse in JupyterLab, as at the projector.
 
 The lesson runs top to bottom; then the test draws a "1" and a "7" on the pad's canvas with
 Playwright mouse strokes (pointer events, as a mouse or a finger makes them). After each
@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from lab_browser import front_end_problems, open_notebook, restart_and_run_all, state
 from lab_server import LESSON_TIMEOUT
 
@@ -97,21 +96,19 @@ def test_the_pad_reads_a_drawn_one_and_seven_then_clears(page, lab):
 
     for digit, strokes in ((1, ONE), (7, SEVEN)):
         before = pad.updates()
-        pad.clear()
-        pad.settle(before, "Clear", "")
-        before = pad.updates()
         pad.draw(strokes)
         seconds = pad.settle(before, f"drawing a {digit}", str(digit))
         bars = pad.bars()
         assert abs(sum(bars) - 1) < 0.01, bars
         assert max(range(10), key=bars.__getitem__) == digit and bars[digit] > 0.5, bars
-        print(f"drew a {digit}: the bars followed {seconds:.2f} s after the stroke; p = {bars[digit]:.2f}")
+        print(f"drew a {digit}: the bars followed {seconds:.2f} s after the stroke; "
+              f"p = {bars[digit]:.2f}")
 
-    before = pad.updates()
-    pad.clear()
-    pad.settle(before, "Clear", "")
-    assert pad.bars() == [0.0] * 10
-    assert "Draw a digit" in pad.root.locator(".cnnteach-pad-top").inner_text()
+        before = pad.updates()
+        pad.clear()
+        pad.settle(before, "Clear", "")
+        assert pad.bars() == [0.0] * 10
+        assert "Draw a digit" in pad.root.locator(".cnnteach-pad-top").inner_text()
 
     now = state(page, path.name)
     assert [c for c in now["cells"] if c["errors"] and "raises-exception" not in c["tags"]] == []

@@ -140,7 +140,7 @@ def _pad_class():
         def __init__(self, model, **kwargs):
             super().__init__(**kwargs)
             self.model = model
-            _probabilities(model, np.zeros((28, 28), np.float32))  # warm up: the first stroke is fast
+            _probabilities(model, np.zeros((28, 28), np.float32))  # the first stroke is fast too
             self.observe(self._read, names="drawing")
 
         def __repr__(self) -> str:

@@ -1,4 +1,4 @@
-"""The ``cnnteach`` command: ``data install``, ``data where``, ``doctor`` and ``student``.
+"""The ``cnnteach`` command: ``data install``, ``data where``, ``doctor``, ``student``, ``grade``.
 
 Every failure ends in one sentence on stderr and a non-zero exit status, never a traceback.
 """
@@ -58,6 +58,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="turn solution() off in this edition: it says the instructor turned solutions off",
     )
+
+    grade = sub.add_parser(
+        "grade", help="run every notebook in SUBMISSIONS; write grades.csv and an HTML report",
+        description="Run each notebook under SUBMISSIONS in a fresh kernel, in a temporary "
+        "copy, and record every check(...). The student is the file name's part after its "
+        "first hyphen, else its sub-folder.",
+    )
+    grade.add_argument("submissions", help="folder of student notebooks (only read)")
+    grade.add_argument("--out", default="grades.csv", help="the CSV to write (default: grades.csv)")
+    grade.add_argument("--report", help="the HTML report (default: the CSV's name, .html)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds per cell (default: 60)")
+    grade.add_argument("--notebook-timeout", type=int,
+                       help="seconds one notebook may run (default: 20 x --timeout)")
+    grade.add_argument("--jobs", type=int, help="notebooks at once (default: CPU cores)")
+    grade.add_argument("--force", action="store_true", help="replace existing CSV and report")
     return parser
 
 
@@ -86,6 +101,8 @@ def main(argv=None) -> int:
             return _doctor()
         if args.command == "student":
             return _student(args)
+        if args.command == "grade":
+            return _grade(args)
     except KeyboardInterrupt:
         print("cnnteach: interrupted; every file is either as it was or complete.", file=sys.stderr)
         return 130
@@ -172,4 +189,30 @@ def _student(args) -> int:
         return 1
     for line in report.lines():
         print(line)
+    return 0
+
+
+def _grade(args) -> int:
+    from pathlib import Path
+
+    from cnnteach.grading import GradingError, grade_class, write_csv, write_report
+
+    out = Path(args.out)
+    report = Path(args.report) if args.report else out.with_suffix(".html")
+    try:
+        for path in (out, report):  # refuse before the class runs, not after
+            if path.exists() and not args.force:
+                raise GradingError(f"{path} already exists: choose another name, "
+                                   "or pass --force to replace it")
+        grades = grade_class(args.submissions, timeout=args.timeout,
+                             notebook_timeout=args.notebook_timeout, jobs=args.jobs)
+        write_csv(grades, out, force=args.force)
+        write_report(grades, report, force=args.force)
+    except (GradingError, OSError) as exc:
+        print(f"cnnteach: {exc}", file=sys.stderr)
+        return 1
+    for grade in grades:
+        if grade.problem:
+            print(f"{grade.path}: not graded: {grade.problem}", file=sys.stderr)
+    print(f"graded {len(grades)} notebook(s): wrote {out} and {report}")
     return 0

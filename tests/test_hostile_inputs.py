@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from cnnteach import arithmetic, boxes, detect, layer_figures, ops, plots, steps
 
-LIMIT_S = 3.0
+LIMIT_S = 10.0
 DOCUMENTED = (ValueError, TypeError)
 
 

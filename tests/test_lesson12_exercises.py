@@ -101,7 +101,7 @@ def test_nms_that_suppresses_a_chain_is_refused():
                 keep.append(i)
         return keep
 
-    from cnnteach.exercise_bank.lesson10 import CHAIN
+    from cnnteach.exercise_bank.lesson12 import CHAIN
 
     boxes, scores, threshold = CHAIN
     assert _good_nms(boxes, scores, threshold) == [0, 2] and transitive(boxes, scores, threshold) == [0]

@@ -93,7 +93,7 @@ def test_missing_file_is_trained_and_saved(tmp_path, monkeypatch, capsys, tiny_d
     monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))
     model = load_trained_model()
     out = capsys.readouterr().out
-    assert "trained in" in out and "saved to" in out and out.count("\n") == 1
+    assert "trained in" in out and "saved lesson_model.keras in" in out and out.count("\n") == 1
     assert (tmp_path / "lesson_model.keras").is_file()
     assert model.count_params() == 56_714
     load_trained_model()

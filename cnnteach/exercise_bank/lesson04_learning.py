@@ -191,7 +191,10 @@ def _sgd_cases():
 
 
 def _describe(W, images, labels, rate) -> str:
-    return f"W of shape {W.shape}, images of shape {images.shape}, labels {labels.tolist()}, learning_rate={rate}"
+    return (
+        f"W of shape {W.shape}, images of shape {images.shape}, labels of shape {labels.shape}, "
+        f"learning_rate={rate}"
+    )
 
 
 def _step_factor(change: np.ndarray, reference: np.ndarray) -> float | None:
@@ -222,10 +225,12 @@ def _(sgd_step):
         args = [W.copy(), b.copy(), images.copy(), labels.copy()]
         try:
             result = sgd_step(*args, rate)
-        except Exception as exc:  # the learner's bug, reported with the input that showed it
-            return f"Your function raised {type(exc).__name__}: {exc} on input {_describe(W, images, labels, rate)}."
+        except Exception as exc:  # noqa: BLE001 (the learner's bug, reported with its input)
+            return f"Your function raised {type(exc).__name__}: {str(exc).strip()} on input {_describe(W, images, labels, rate)}."
         if result is None or result is ...:
-            raise NotAttempted("Your function returns None: replace the ... in its body, then run the cell again.")
+            raise NotAttempted(
+                "Your function returns None: replace the ... in its body, then run the cell again."
+            )
         if not np.array_equal(args[2], images) or not np.array_equal(args[3], labels):
             return "Your function changed the images or labels it was given; compute new arrays instead."
         if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -241,7 +246,9 @@ def _(sgd_step):
             return f"The new b must have b's shape {b.shape}, not {new_b.shape}."
         step_W, step_b = new_W - W, new_b - b
         want_W, want_b = -rate * grad_W, -rate * grad_b
-        if np.allclose(new_W, W + want_W, rtol=1e-6, atol=1e-9) and np.allclose(new_b, b + want_b, rtol=1e-6, atol=1e-9):
+        if np.allclose(new_W, W + want_W, rtol=1e-6, atol=1e-9) and np.allclose(
+            new_b, b + want_b, rtol=1e-6, atol=1e-9
+        ):
             continue
         if np.allclose(step_W, 0) and np.allclose(step_b, 0):
             return "Your W and b did not change: subtract learning_rate times each gradient."

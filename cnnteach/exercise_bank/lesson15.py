@@ -54,7 +54,10 @@ def _no_envelope(hits, n_true):
     return float(np.sum(np.diff(recall, prepend=0) * precision))
 
 
-def _points(hits, n_true, recalls=np.linspace(0, 1, 101), envelope=True, tail=0.0):
+_RECALLS = np.linspace(0, 1, 101)
+
+
+def _points(hits, n_true, recalls=_RECALLS, envelope=True, tail=0.0):
     precision, recall = _precision_recall(hits, n_true)
     if envelope:
         precision = np.maximum.accumulate(precision[::-1])[::-1]
@@ -81,25 +84,36 @@ def _random_cases():
     rng = np.random.default_rng(15)
     for n_true in (3, 7, 9, 11):
         for _ in range(3):
-            yield (rng.random(int(rng.integers(1, 15))) < 0.6).tolist(), n_true
+            hits = rng.random(int(rng.integers(1, 15))) < 0.6
+            hits &= np.cumsum(hits) <= n_true  # never more hits than true boxes
+            yield hits.tolist(), n_true
 
 
 def _read(function, hits, n_true):
-    return expect_number(call(function, list(hits), n_true))
+    return expect_number(call(function, np.array(hits, dtype=bool), n_true))
 
 
 def _compare(function, reference, mistakes):
     """None when ``function`` agrees with ``reference`` on every case, else the hint that fits."""
-    for hits, n_true in _CASES + list(_random_cases()):
-        got = _read(function, hits, n_true)
-        want = reference(hits, n_true)
-        if np.isclose(got, want, rtol=0, atol=1e-6):
-            continue
-        for mistake, hint in mistakes:
-            if np.isclose(got, mistake(hits, n_true), rtol=0, atol=1e-6):
-                return hint
-        return f"For hits {[int(h) for h in hits]} and {n_true} true boxes you got {got:.4f}, expected {want:.4f}."
-    return None
+    cases = _CASES + list(_random_cases())
+    got = [_read(function, hits, n_true) for hits, n_true in cases]
+
+    def same(values, method):
+        expected = [method(*case) for case in cases[: len(values)]]
+        return all(np.isclose(v, e, rtol=0, atol=1e-6) for v, e in zip(values, expected))
+
+    if same(got, reference):
+        return None
+    for mistake, hint in mistakes:
+        if same(got, mistake):
+            return hint
+    wanted = [reference(*case) for case in cases]
+    k = next(k for k in range(len(cases)) if not np.isclose(got[k], wanted[k], rtol=0, atol=1e-6))
+    hits, n_true = cases[k]
+    return (
+        f"For hits {[int(h) for h in hits]} and {n_true} true boxes you got {got[k]:.4f}, "
+        f"expected {reference(hits, n_true):.4f}."
+    )
 
 
 def _mean_precision_at_hits(hits, n_true):
@@ -114,9 +128,9 @@ def _over_hits(hits, n_true):
 @exercise(
     "15.all-point-ap",
     explanation=(
-        "Precision after each detection is tp / rank, recall tp / n_true. The envelope replaces each "
-        "precision by the best one at the same or a later rank (np.maximum.accumulate on the reversed "
-        "array). AP sums (recall step) x envelope: only hits move recall, so misses add nothing."
+        "Precision after each detection is tp / rank, recall tp / n_true. The envelope replaces "
+        "each precision by the best one at the same or a later rank (np.maximum.accumulate on the "
+        "reversed array). AP sums (recall step) x envelope: only hits move recall, so misses add nothing."
     ),
 )
 def _(function):
@@ -124,14 +138,26 @@ def _(function):
         function,
         _all_point,
         [
-            (_no_envelope, "Use the envelope: at each hit take the best precision at that rank or "
-             "any later one (a later hit can lift an earlier, lower precision)."),
-            (_over_hits, "Recall divides by all true boxes (n_true), found or not: digits never "
-             "found lower AP."),
-            (_mean_precision_at_hits, "Weigh each precision by the recall it adds (1 / n_true per "
-             "hit), not by the number of hits."),
-            (lambda h, n: _points(h, n), "That is COCO's 101-point AP; VOC's all-point AP sums "
-             "(recall step) x envelope at every hit."),
+            (
+                _no_envelope,
+                "Use the envelope: at each hit take the best precision at that rank or "
+                "any later one (a later hit can lift an earlier, lower precision).",
+            ),
+            (
+                _over_hits,
+                "Recall divides by all true boxes (n_true), found or not: digits never "
+                "found lower AP.",
+            ),
+            (
+                _mean_precision_at_hits,
+                "Weigh each precision by the recall it adds (1 / n_true per "
+                "hit), not by the number of hits.",
+            ),
+            (
+                lambda h, n: _points(h, n),
+                "That is COCO's 101-point AP; VOC's all-point AP sums "
+                "(recall step) x envelope at every hit.",
+            ),
         ],
     )
 
@@ -150,15 +176,27 @@ def _(function):
         function,
         _points,
         [
-            (_all_point, "That is VOC's all-point area; COCO reads the envelope at 101 recalls "
-             "0, 0.01, ..., 1 and averages those 101 values."),
-            (lambda h, n: _points(h, n, envelope=False), "Read the envelope, not the raw precision: "
-             "at each rank the best precision at that rank or a later one."),
-            (lambda h, n: _points(h, n, tail=None), "A recall the detector never reaches reads "
-             "precision 0, not the last precision."),
-            (lambda h, n: _points(h, n, recalls=np.linspace(0, 1, 100)), "Use 101 recall points, "
-             "0 and 1 included: np.linspace(0, 1, 101)."),
-            (lambda h, n: _points(h, n, recalls=np.linspace(0, 1, 11)), "That is VOC2007's 11-point "
-             "AP; COCO uses 101 points: np.linspace(0, 1, 101)."),
+            (
+                _all_point,
+                "That is VOC's all-point area; COCO reads the envelope at 101 recalls "
+                "0, 0.01, ..., 1 and averages those 101 values.",
+            ),
+            (
+                lambda h, n: _points(h, n, envelope=False),
+                "Read the envelope, not the raw "
+                "precision: at each rank the best precision at that rank or a later one.",
+            ),
+            (
+                lambda h, n: _points(h, n, tail=None),
+                "A recall the detector never reaches reads precision 0, not the last precision.",
+            ),
+            (
+                lambda h, n: _points(h, n, recalls=np.linspace(0, 1, 100)),
+                "Use 101 recall points, 0 and 1 included: np.linspace(0, 1, 101).",
+            ),
+            (
+                lambda h, n: _points(h, n, recalls=np.linspace(0, 1, 11)),
+                "That is VOC2007's 11-point AP; COCO uses 101 points: np.linspace(0, 1, 101).",
+            ),
         ],
     )

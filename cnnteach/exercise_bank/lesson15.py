@@ -130,7 +130,8 @@ def _over_hits(hits, n_true):
     explanation=(
         "Precision after each detection is tp / rank, recall tp / n_true. The envelope replaces "
         "each precision by the best one at the same or a later rank (np.maximum.accumulate on the "
-        "reversed array). AP sums (recall step) x envelope: only hits move recall, so misses add nothing."
+        "reversed array). AP sums (recall step) x envelope: only hits move recall, so misses add "
+        "nothing."
     ),
 )
 def _(function):

@@ -8,6 +8,7 @@ first `make slides`/`make site`; the tests fetch them the same way if they are m
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -49,6 +50,8 @@ def built(tmp_path_factory):
     for lesson in LESSONS:
         shutil.copy2(lesson, course / "notebooks" / lesson.name)
     shutil.copy2(ROOT / "README.md", course / "README.md")
+    if (ROOT / "notebooks" / "glossary.yml").is_file():
+        shutil.copy2(ROOT / "notebooks" / "glossary.yml", course / "notebooks" / "glossary.yml")
     before = digest_notebooks(course / "notebooks")
     for what in ("site", "slides"):
         done = subprocess.run([sys.executable, str(TOOL), what, "--root", str(course), "--out", str(out / what)],
@@ -206,3 +209,41 @@ def test_a_damaged_tarball_is_refused_with_one_sentence(tmp_path, monkeypatch):
     with pytest.raises(publish.PublishError, match=r"could not fetch mathjax .*copy mathjax-.*\.tgz into"):
         publish.fetch("mathjax", tmp_path)
     assert not (tmp_path / f"mathjax-{version}.tgz").exists(), "the damaged file is removed"
+
+
+def test_the_glossary_page_links_every_term_to_its_lesson(built):
+    yaml = pytest.importorskip("yaml")
+    glossary = (ROOT / "notebooks" / "glossary.yml").read_text(encoding="utf-8")
+    terms = yaml.safe_load(glossary)["terms"]
+    site = built["site"]
+    page = site / "glossary.html"
+    assert page.is_file(), "the site has no glossary.html"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="glossary.html"' in index, "the index links the glossary"
+    text = page.read_text(encoding="utf-8")
+    rows = {html.unescape(name): row for row, name in
+            re.findall(r"(<tr id=[^>]*><td><dfn>(.*?)</dfn>.*?</tr>)", text, flags=re.S)}
+    assert sorted(rows) == sorted(terms), "one row per term of notebooks/glossary.yml"
+    lessons = {p.name[:2]: p for p in LESSONS}
+    for name, entry in terms.items():
+        assert html.escape(entry["meaning"]) in rows[name], f"{name}: its meaning is on the page"
+        lesson = lessons.get(entry["lesson"])
+        if lesson is not None:
+            link = f'href="{lesson.stem}.html"'
+            assert link in rows[name], f"{name}: links to lesson {entry['lesson']}"
+        else:
+            assert "not published yet" in rows[name] and "href" not in rows[name], name
+    links = parse(page).links
+    assert links, "the glossary links to lessons"
+    for url in links:
+        assert (site / unquote(urlparse(url).path)).is_file(), f"glossary.html: broken link {url}"
+
+
+def test_a_broken_glossary_is_refused_with_one_sentence(tmp_path):
+    publish = load_tool()
+    assert publish.read_glossary(tmp_path) == [], "no glossary, no page"
+    (tmp_path / "notebooks").mkdir()
+    no_meaning = "terms:\n  pixel:\n    lesson: '01'\n"
+    (tmp_path / "notebooks" / "glossary.yml").write_text(no_meaning, encoding="utf-8")
+    with pytest.raises(publish.PublishError, match=r"glossary\.yml cannot be read as .*meaning"):
+        publish.read_glossary(tmp_path)

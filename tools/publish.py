@@ -1,7 +1,7 @@
 """Build the lessons as offline reveal.js slides and as an offline static site.
 
     python tools/publish.py slides   # make slides: build/slides/NN_name.slides.html + index.html
-    python tools/publish.py site     # make site:   build/site/index.html + NN_name.html
+    python tools/publish.py site     # make site:   build/site/ (index, NN_name, glossary).html
     python tools/publish.py vendor   # only fetch reveal.js and MathJax into build/vendor/
 
 Both read the lessons' stored outputs (nothing is executed) and never write a notebook. Every
@@ -175,7 +175,7 @@ def _render(lesson, exporter, suffix: str) -> str:
     return body
 
 
-def _index_page(lessons, suffix: str, heading: str, intro: str) -> str:
+def _index_page(lessons, suffix: str, heading: str, intro: str, extra: str = "") -> str:
     rows = "\n".join(
         f'<tr><td class="n">{html.escape(l.number)}</td><td><a href="{html.escape(l.path.stem + suffix)}">'
         f"{html.escape(l.title)}</a></td><td>{html.escape(l.summary)}</td></tr>"
@@ -199,10 +199,83 @@ a {{ color: #0b57a4; text-decoration: none; }} a:hover {{ text-decoration: under
 <body>
 <h1>{html.escape(heading)}</h1>
 <p>{intro}</p>
-<h2 id="lessons">Lessons</h2>
+{extra}<h2 id="lessons">Lessons</h2>
 <table>
 <tr><th>#</th><th>lesson</th><th>in one line</th></tr>
 {rows}
+</table>
+</body>
+</html>
+"""
+
+
+GLOSSARY = Path("notebooks") / "glossary.yml"
+
+
+def read_glossary(root: Path = ROOT) -> list[dict]:
+    """The terms of ``notebooks/glossary.yml`` as dicts (name, lesson, meaning), sorted by name.
+
+    An empty list when the course has no glossary; a glossary that cannot be read raises
+    ``PublishError``.
+    """
+    path = root / GLOSSARY
+    if not path.is_file():
+        return []
+    import yaml  # PyYAML comes with JupyterLab (jupyter_events)
+
+    try:
+        terms = yaml.safe_load(path.read_text(encoding="utf-8"))["terms"]
+        entries = [
+            {"name": str(name), "lesson": str(entry["lesson"]), "meaning": str(entry["meaning"])}
+            for name, entry in terms.items()
+        ]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise PublishError(
+            f"{path} cannot be read as a glossary ({type(exc).__name__}: {exc}); "
+            "each term needs lesson: and meaning: (see the comments at its top)"
+        ) from None
+    return sorted(entries, key=lambda e: e["name"].casefold())
+
+
+def _glossary_page(terms: list[dict], lessons, suffix: str) -> str:
+    """One row per term: the term, its meaning and a link to the page of its defining lesson."""
+    pages = {lesson.number: lesson for lesson in lessons}
+    rows = []
+    for term in terms:
+        lesson = pages.get(term["lesson"])
+        if lesson:
+            href = html.escape(lesson.path.stem + suffix)
+            where = f'<a href="{href}">{html.escape(lesson.label)}</a>'
+        else:
+            where = f"lesson {html.escape(term['lesson'])} (not published yet)"
+        anchor = "term-" + re.sub(r"[^a-z0-9]+", "-", term["name"].casefold()).strip("-")
+        rows.append(f'<tr id="{anchor}"><td><dfn>{html.escape(term["name"])}</dfn></td>'
+                    f'<td>{html.escape(term["meaning"])}</td><td>{where}</td></tr>')
+    table = "\n".join(rows)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8" />
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Glossary · {html.escape(COURSE_TITLE)}</title>
+<style type="text/css">
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 960px;
+       margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #1f2328; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #d0d7de; padding: 0.45em 0.6em; text-align: left;
+          vertical-align: top; }}
+dfn {{ font-style: normal; font-weight: 600; }}
+a {{ color: #0b57a4; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
+</style>
+</head>
+<body>
+<p><a href="index.html">← Index</a></p>
+<h1>Glossary</h1>
+<p>Every core term of the course, what it means, and the lesson that explains it. A lesson uses a
+term only from its defining lesson on, or says where it is explained.</p>
+<table>
+<tr><th>term</th><th>meaning</th><th>defined in</th></tr>
+{table}
 </table>
 </body>
 </html>
@@ -214,7 +287,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def build_site(out: Path = BUILD / "site", root: Path = ROOT) -> list[Path]:
-    """Write the offline site: ``index.html`` and one page per lesson; return the pages."""
+    """Write the offline site (index, a page per lesson, the glossary); return the pages.
+
+    The glossary page is written when the course has ``notebooks/glossary.yml``.
+    """
     lessons = navigation.find_lessons(root)
     if not lessons:
         raise PublishError(f"{root / 'notebooks'} holds no lessons to publish")
@@ -229,7 +305,14 @@ def build_site(out: Path = BUILD / "site", root: Path = ROOT) -> list[Path]:
     intro = ("Every lesson as it runs, with its stored outputs: read it here without installing anything. "
              "Exercise solutions are folded away; open them when you have tried. To run the lessons yourself, "
              "see the course's README.md (<code>make lab</code>).")
-    _write(out / "index.html", _index_page(lessons, ".html", COURSE_TITLE, intro))
+    terms = read_glossary(root)
+    extra = ""
+    if terms:
+        _write(out / "glossary.html", _glossary_page(terms, lessons, ".html"))
+        pages.append(out / "glossary.html")
+        extra = ('<p><a href="glossary.html">Glossary</a>: every core term, its meaning and the '
+                 "lesson that explains it.</p>\n")
+    _write(out / "index.html", _index_page(lessons, ".html", COURSE_TITLE, intro, extra))
     return [out / "index.html", *pages]
 
 

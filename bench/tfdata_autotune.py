@@ -43,7 +43,9 @@ def main(argv=None) -> int:
     assert off.options().autotune.enabled is False and on.options().autotune.enabled is True
 
     model = recipe.compile(recipe.build(), total_steps=2 * args.epochs * 375)
-    model.fit(off, epochs=1, shuffle=False, verbose=0)  # traces the training step once, outside the timings
+    model.fit(
+        off, epochs=1, shuffle=False, verbose=0
+    )  # traces the training step once, outside the timings
     seconds = {"off": [], "on": []}
     for _ in range(args.epochs):
         for name, dataset in (("off", off), ("on", on)):
@@ -54,8 +56,11 @@ def main(argv=None) -> int:
 
     fastest = min(min(s) for s in seconds.values())
     results = {
-        name: {"median_s": round(statistics.median(s), 2), "slow_epochs": sum(t > 1.5 * fastest for t in s),
-               "epochs": len(s)}
+        name: {
+            "median_s": round(statistics.median(s), 2),
+            "slow_epochs": sum(t > 1.5 * fastest for t in s),
+            "epochs": len(s),
+        }
         for name, s in seconds.items()
     }
     results["ratio_on_over_off"] = round(results["on"]["median_s"] / results["off"]["median_s"], 2)

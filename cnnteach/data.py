@@ -211,7 +211,8 @@ def _classify(location: Path) -> str:
         if location.suffix == ".npz":
             return "npz"
         raise DataError(
-            f"{_show(location)} is a file but not an .npz: give the folder that holds the four MNIST IDX files"
+            f"{_show(location)} is a file but not an .npz: give "
+            "the folder that holds the four MNIST IDX files"
         )
     files = _idx_files(location)
     present = [n for n, p in files.items() if p is not None]
@@ -221,12 +222,15 @@ def _classify(location: Path) -> str:
         return "npz"
     if not present:
         raise DataError(
-            f"{_show(location)} holds no MNIST files (expected train-images-idx3-ubyte.gz and its three "
-            f"siblings, or mnist.npz): copy them there, or point {ENV_VAR} at the folder that has them"
+            f"{_show(location)} holds no MNIST files (expected "
+            "train-images-idx3-ubyte.gz and its three "
+            "siblings, or mnist.npz): copy them there, or "
+            f"point {ENV_VAR} at the folder that has them"
         )
     missing = [f"{n}[.gz]" for n, p in files.items() if p is None]
     raise DataError(
-        f"{_show(location)} lacks {', '.join(missing)} (it has {len(present)} of the 4 MNIST files): "
+        f"{_show(location)} lacks {', '.join(missing)} "
+        f"(it has {len(present)} of the 4 MNIST files): "
         f"copy the missing file{'s' if len(missing) > 1 else ''} there"
     )
 
@@ -270,7 +274,8 @@ def _npz_member(archive, key: str, canonical: str, shown: str) -> None:
             shape, _, dtype = reader(handle, max_header_size=10000)
     except Exception as exc:  # ValueError (not .npy), zipfile.BadZipFile, zlib.error, EOFError...  # noqa: BLE001 - every failure becomes a DataError
         raise DataError(
-            f"{shown} is not a NumPy array ({type(exc).__name__}), so the file is not Keras' mnist.npz: {FIX}"
+            f"{shown} is not a NumPy array ({type(exc).__name__}), "
+            f"so the file is not Keras' mnist.npz: {FIX}"
         ) from None
     if dtype.hasobject:
         raise DataError(
@@ -301,8 +306,10 @@ def _load_npz(path: Path):
             missing = sorted(set(NPZ_KEYS) - set(archive.files))
             if missing:
                 raise DataError(
-                    f"{path.name} lacks the key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                    f"(it has {', '.join(archive.files[:8]) or 'nothing'}), so it is not Keras' mnist.npz: {FIX}"
+                    f"{path.name} lacks the "
+                    f"key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                    f"(it has {', '.join(archive.files[:8]) or 'nothing'}), "
+                    f"so it is not Keras' mnist.npz: {FIX}"
                 )
             for key, canonical in NPZ_KEYS.items():
                 shown = f"{path.name}[{key!r}]"
@@ -311,7 +318,8 @@ def _load_npz(path: Path):
                     array = archive[key]
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a DataError
                     raise DataError(
-                        f"{path.name} is damaged: {key} cannot be read ({type(exc).__name__}): {FIX}"
+                        f"{path.name} is damaged: {key} cannot "
+                        f"be read ({type(exc).__name__}): {FIX}"
                     ) from None
                 if not isinstance(array, np.ndarray):
                     raise DataError(

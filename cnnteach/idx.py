@@ -217,7 +217,8 @@ def _read_bytes(path: Path, md5: bool = False, check=None, max_bytes: int = MAX_
                     f"{path.name} is too short to be an IDX file ({len(head)} bytes): {FIX}"
                 )
             raise DataError(
-                f"{path.name} has a broken IDX header ({head[3]} dimensions, {len(head)} bytes): {FIX}"
+                f"{path.name} has a broken IDX header ({head[3]} "
+                f"dimensions, {len(head)} bytes): {FIX}"
             )
         expected = _check_header(head, info, path.name, check, max(max_bytes, 0))
         if size != expected:

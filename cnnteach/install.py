@@ -139,7 +139,8 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
         existing = _stat(target)
         if existing is not None and not stat.S_ISREG(existing.st_mode):
             raise DataError(
-                f"{_show(target)} exists and is not a regular file: move it away, then install again"
+                f"{_show(target)} exists and is not a regular "
+                "file: move it away, then install again"
             )
         if existing is not None and _same_content(src, target):
             report.unchanged.append(target)
@@ -147,7 +148,8 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
         if existing is not None and not replace:
             raise DataError(
                 f"{_show(target)} already exists and differs from {_show(src)} (another data set "
-                f"with the same file names?): install into another folder with `--to FOLDER`, or run "
+                "with the same file names?): install into "
+                "another folder with `--to FOLDER`, or run "
                 f"again with `--replace` to keep the old file as {name}.bak"
             )
         plan.append((src, target, existing is not None))

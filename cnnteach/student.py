@@ -55,7 +55,8 @@ MARKER = "# YOUR CODE HERE"
 PLACEHOLDER = MARKER + "\n{indent}..."
 # a line that is already a placeholder: ``answer = ...``, ``a, b = ...`` or ``...``, with a comment
 PLACEHOLDER_LINE_RE = re.compile(
-    r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$"
+    r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ "
+    r"\t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$"
 )
 MAX_NOTEBOOK_BYTES = 64 << 20
 ANSWER_RE = re.compile(
@@ -229,7 +230,10 @@ def _read_json(path: Path, what: str):
 
 
 def _read_lesson(path: Path) -> dict:
-    advice = "fix it (open and save it in JupyterLab), or pass the course's notebooks/ folder with --from."
+    advice = (
+        "fix it (open and save it in JupyterLab), or "
+        "pass the course's notebooks/ folder with --from."
+    )
     try:
         notebook = _read_json(path, "a lesson notebook")
     except ValueError as exc:
@@ -327,7 +331,8 @@ def _locked(out: Path, report: BuildReport):
 def _as_folder(path, what: str) -> Path:
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(
-            f"{what} takes a folder as a str or pathlib.Path, not {type(path).__name__}: pass e.g. 'student'."
+            f"{what} takes a folder as a str or pathlib.Path, "
+            f"not {type(path).__name__}: pass e.g. 'student'."
         )
     path = Path(path)
     if "\x00" in str(path):
@@ -387,7 +392,8 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
                 f"{str(where)[:120]} is too long to be a path on this system: choose a shorter one."
             ) from None
         raise ValueError(
-            f"{str(where)[:200]} cannot be written ({exc.strerror}): choose a folder you can write to, "
+            f"{str(where)[:200]} cannot be written "
+            f"({exc.strerror}): choose a folder you can write to, "
             f"or free some space, then build again."
         ) from None
 
@@ -396,7 +402,8 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
     lessons = sorted(source.glob("[0-9][0-9]_*.ipynb")) if source and source.is_dir() else []
     if not lessons:
         raise ValueError(
-            f"{source} holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from."
+            f"{source} holds no lesson notebooks (NN_name.ipynb): "
+            "pass the course's notebooks/ folder with --from."
         )
     if out.exists() and not out.is_dir():
         raise ValueError(
@@ -404,7 +411,8 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
         )
     if out.resolve() == source.resolve():
         raise ValueError(
-            f"{out} is the lessons folder itself: choose another folder, or the solutions would be overwritten."
+            f"{out} is the lessons folder itself: choose another "
+            "folder, or the solutions would be overwritten."
         )
     editions = [
         (lesson, student_notebook(_read_lesson(lesson))) for lesson in lessons
@@ -476,7 +484,8 @@ def _solutions_switch(out: Path, manifest: dict, solutions: bool, report: BuildR
             report.notes.append("solutions are turned back on in this edition")
         else:
             report.notes.append(
-                f"{marker.name} was not written by a build, so solution() stays off; delete it to turn solutions on"
+                f"{marker.name} was not written by a build, so "
+                "solution() stays off; delete it to turn solutions on"
             )
             return
     manifest["solutions"] = True

@@ -20,7 +20,11 @@ LESSON = {
             "metadata": {},
             "execution_count": 1,
             "outputs": [],
-            "source": "from cnnteach.exercises import check, exercise, solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef _(a):\n    return None if a == 784 else 'Rows times columns.'",
+            "source": (
+                "from cnnteach.exercises import check, exercise, "
+                "solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef "
+                "_(a):\n    return None if a == 784 else 'Rows times columns.'"
+            ),
         },
         {
             "cell_type": "code",
@@ -34,14 +38,20 @@ LESSON = {
                     "execution_count": 2,
                 }
             ],
-            "source": "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * 28\n### END SOLUTION\ncheck('00.demo-pixels', answer)",
+            "source": (
+                "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * "
+                "28\n### END SOLUTION\ncheck('00.demo-pixels', answer)"
+            ),
         },
         {
             "cell_type": "code",
             "metadata": {},
             "execution_count": 3,
             "outputs": [],
-            "source": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ndouble(4)",
+            "source": (
+                "def double(x):\n    ### BEGIN SOLUTION\n    "
+                "return 2 * x\n    ### END SOLUTION\ndouble(4)"
+            ),
         },
         {
             "cell_type": "code",
@@ -60,7 +70,10 @@ LESSON = {
         {
             "cell_type": "markdown",
             "metadata": {},
-            "source": "**Q.** Why 784?\n<details><summary>Answer</summary>28 times 28.</details>\nKeep me.",
+            "source": (
+                "**Q.** Why 784?\n<details><summary>Answer</summary>28 "
+                "times 28.</details>\nKeep me."
+            ),
         },
     ],
     "metadata": {
@@ -155,7 +168,10 @@ def test_refuses_to_write_over_the_lessons(lessons):
 
 
 def test_nested_indentation_is_kept():
-    code = "def f(x):\n    if x:\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n    return 0"
+    code = (
+        "def f(x):\n    if x:\n        ### BEGIN SOLUTION\n        "
+        "return 1\n        ### END SOLUTION\n    return 0"
+    )
     assert (
         strip_solutions(code)
         == "def f(x):\n    if x:\n        # YOUR CODE HERE\n        ...\n    return 0"

@@ -9,7 +9,9 @@ network (speed does not depend on the weights):
 * ``one_pass``: the same scores from ``fully_convolutional(model)`` run once over the canvas.
 
 The machine is noisy, so what counts is the ratios measured in one run. The last line
-printed is JSON: ``{"per_window_s": ..., "batched_s": ..., "one_pass_s": ..., "batched_speedup": ..., ...}``.
+printed is JSON::
+
+    {"per_window_s": ..., "batched_s": ..., "one_pass_s": ..., "batched_speedup": ..., ...}
 
 Per-window calls are slow, so only ``--sample`` of them are timed and the time is scaled to
 all windows. A second comparison runs ``--canvases`` canvases through the batched windows and

@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import refresh_outputs
+import refresh_outputs  # noqa: E402 (tools/ must be on sys.path first, see the line above)
 
 BUDGET_TOTAL_S, BUDGET_CELL_S = 45.0, 15.0
 

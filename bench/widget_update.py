@@ -21,7 +21,8 @@ GOAL_MS = 50.0
 
 
 def timed_updates(explorer, changes, count: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU milliseconds of each update (CPU time shows the cost without other processes' load)."""
+    """Wall-clock and CPU milliseconds of each update (CPU time shows the cost without other
+    processes' load)."""
     wall, cpu = [], []
     for name, value in itertools.islice(itertools.cycle(changes), count):
         widget = explorer.controls[name]

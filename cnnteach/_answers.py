@@ -179,10 +179,12 @@ def expect_shape(answer) -> tuple:
     (32, 14, 14, 8)
     >>> expect_shape((None, 14, 14, 8))
     (None, 14, 14, 8)
-    >>> expect_shape(np.zeros((60000, 28, 28)))
+    >>> expect_shape(np.zeros((60000, 28, 28)))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.AnswerError: that is an array of shape (60000, 28, 28) (that is the whole training set, not one image or one feature map), not a shape: give the shape itself, a tuple such as (2, 3)
+    cnnteach._answers.AnswerError: that is an array of shape (60000, 28, 28) (that is the whole
+        training set, not one image or one feature map), not a shape: give the shape itself, a tuple
+        such as (2, 3)
     """
     example = "a tuple such as (2, 3)"
     if isinstance(answer, str):
@@ -227,16 +229,18 @@ def call(function, *args, **kwargs):
     --------
     >>> call(lambda x: x + 1, 1)
     2
-    >>> call(lambda: None)
+    >>> call(lambda: None)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.NotAttempted: Your function returns None: replace the ... in its body, then run the cell again.
+    cnnteach._answers.NotAttempted: Your function returns None: replace the ... in its body, then
+        run the cell again.
     >>> def softmax(z):
     ...     return 1 / 0
-    >>> call(softmax, np.array([1.0, 2.0]))
+    >>> call(softmax, np.array([1.0, 2.0]))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input softmax(array([1., 2.]))
+    cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input
+        softmax(array([1., 2.]))
     """
     if not callable(function):
         raise AnswerError(
@@ -430,7 +434,8 @@ def shape_exercise(
     >>> _ = shape_exercise("00.demo-conv-shape", (32, 14, 14, 8),
     ...                    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."},
     ...                    axes=("batch", "rows", "columns", "channels"))
-    >>> [check("00.demo-conv-shape", a).status for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
+    >>> [check("00.demo-conv-shape", a).status
+    ...  for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
     ['correct', 'correct', 'not yet']
     >>> check("00.demo-conv-shape", (None, 14, 14, 8)).message
     'None is how Keras prints a batch of any size; the batch here is 32: write 32 instead of None.'

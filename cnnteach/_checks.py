@@ -147,7 +147,8 @@ def as_image(image, what: str = "image", *, channels: tuple[int, ...] = ()) -> n
 
 
 def as_images(images, what: str = "images", *, rgb: bool = True) -> np.ndarray:
-    """A stack of images as ``(N, H, W)`` (or ``(N, H, W, 3)``); one image becomes a stack of one."""
+    """A stack of images as ``(N, H, W)`` (or ``(N, H, W, 3)``); one image becomes a stack of
+    one."""
     array = numeric_array(images, what)
     if array.ndim == 2:
         array = array[None]
@@ -191,7 +192,8 @@ def nhwc_images(images, name: str = "images") -> np.ndarray:
 
 
 def unit_pixels(array: np.ndarray, what: str = "image") -> np.ndarray:
-    """float32 pixels in [0, 1]: uint8 0-255 is divided by 255, floats must already lie in [0, 1]."""
+    """float32 pixels in [0, 1]: uint8 0-255 is divided by 255, floats must already lie
+    in [0, 1]."""
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     out = array.astype(np.float32)

@@ -339,8 +339,9 @@ def explain_conv_output(input_size, kernel_size, stride=1, padding=0) -> OutputS
 
     Examples
     --------
-    >>> print(explain_conv_output(28, 3, stride=2))
-    O = floor((I - K + 2P) / S) + 1 = floor((28 - 3 + 2×0) / 2) + 1 = floor(25 / 2) + 1 = 12 + 1 = 13   (25 / 2 = 12.5: the floor drops the fraction)
+    >>> print(explain_conv_output(28, 3, stride=2))  # doctest: +NORMALIZE_WHITESPACE
+    O = floor((I - K + 2P) / S) + 1 = floor((28 - 3 + 2×0) / 2) + 1 = floor(25 / 2) + 1 = 12 + 1
+        = 13   (25 / 2 = 12.5: the floor drops the fraction)
     The 13 windows cover the first 27 of 28 rows/columns; the stride leaves the last 1 unused.
     >>> explain_conv_output(28, 3, padding="same").pad_after
     1
@@ -417,7 +418,8 @@ def _square(value, what: str, layer_name: str) -> int:
 
 
 def _keras_steps(model) -> tuple[list[tuple[int, int]], bool]:
-    """(kernel_size, stride) of each layer of a chain-shaped Keras model, and whether the walk stopped."""
+    """(kernel_size, stride) of each layer of a chain-shaped Keras model, and whether the walk
+    stopped."""
     n_inputs = len(getattr(model, "inputs", None) or [None])
     n_outputs = len(getattr(model, "outputs", None) or [None])
     if type(model).__name__ != "Sequential" and (n_inputs != 1 or n_outputs != 1):

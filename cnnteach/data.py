@@ -244,7 +244,8 @@ def _load_idx_folder(folder: Path):
         def check(dtype, magic, dims):  # the shape is checked after reading, with a clearer message
             _check_kind(dtype, magic, MNIST_FILES[name][1], name, path.name)
 
-        # a header may announce a little more than MNIST has (and be told it is truncated), never more
+        # a header may announce a little more than MNIST has (and be told it is truncated), never
+        # more
         data, digest = _read_bytes(path, md5=True, check=check, max_bytes=2 * _canonical_size(name))
         array = _parse_idx(data, path.name)
         return _check_mnist_array(array, name, path.name, data, digest)
@@ -390,10 +391,11 @@ def find_mnist(path=None) -> MnistSource:
 
     Examples
     --------
-    >>> find_mnist("/no/such/folder")
+    >>> find_mnist("/no/such/folder")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     if path is not None:
         location = _as_path(path, "find_mnist()")
@@ -423,7 +425,8 @@ def _offline_message() -> str:
 
 
 def _download():
-    """Keras' own download; used only when no local copy exists, so Keras deletes nothing of ours."""
+    """Keras' own download; used only when no local copy exists, so Keras deletes nothing of
+    ours."""
     import contextlib
 
     import keras  # heavy: imported only here
@@ -504,10 +507,11 @@ def install_data(source, destination=None, *, replace=False) -> Path:
 
     Examples
     --------
-    >>> install_data("/no/such/usb")
+    >>> install_data("/no/such/usb")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     from cnnteach.install import install
 

@@ -147,7 +147,8 @@ def check_plotting() -> Check:
 
 
 def check_widgets() -> Check:
-    """ipywidgets and its JupyterLab extension are installed (the browser side shows in lesson 00)."""
+    """ipywidgets and its JupyterLab extension are installed (the browser side shows in
+    lesson 00)."""
     missing = []
     versions = []
     for module in ("ipywidgets", "jupyterlab_widgets"):

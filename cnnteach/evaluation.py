@@ -227,11 +227,11 @@ def plot_architecture(model, ax=None):
         _, ax = plt.subplots(figsize=(1.6 * n, 3.6))
     stages = [("input", "Input", tuple(model.inputs[0].shape[1:]), 0)]
     stages += [
-        (l.name, type(l).__name__, tuple(l.output.shape[1:]), int(l.count_params()))
-        for l in model.layers
+        (layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), int(layer.count_params()))
+        for layer in model.layers
     ]
     x = 0.0
-    for name, kind, shape, params in stages:
+    for _name, kind, shape, params in stages:
         colour = _BOX.get(kind, "#8172b3")
         if len(shape) == 3:
             side = 0.25 + 2.2 * shape[0] / 28

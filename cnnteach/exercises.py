@@ -191,7 +191,8 @@ class Feedback:
 
 
 def _log_check(feedback: Feedback) -> None:
-    """Append a check's result as one JSON line to ``$CNNTEACH_CHECK_LOG`` (``cnnteach grade`` sets it)."""
+    """Append a check's result as one JSON line to ``$CNNTEACH_CHECK_LOG`` (``cnnteach grade`` sets
+    it)."""
     path = os.environ.get("CNNTEACH_CHECK_LOG")
     if path:
         record = {
@@ -225,8 +226,9 @@ def check(exercise_id, answer) -> Feedback:
 
     Examples
     --------
-    >>> check("no.such-id", 3)
-    ✗ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson, or see list_exercises().
+    >>> check("no.such-id", 3)  # doctest: +NORMALIZE_WHITESPACE
+    ✗ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson,
+        or see list_exercises().
     """
     try:
         _load_bank()

@@ -52,7 +52,8 @@ def _text_cells(ax, limit: int):
 
 
 def _overlay(shape, pads, unused, pad_colour, unused_colour) -> np.ndarray:
-    """RGBA layer over the (padded) input: padding in one tint, rows/columns no window uses in another."""
+    """RGBA layer over the (padded) input: padding in one tint, rows/columns no window uses in
+    another."""
     layer = np.zeros(shape + (4,))
     (top, bottom), (left, right) = pads
     mask = np.ones(shape, bool)
@@ -146,7 +147,8 @@ class StepFigure:
     }
 
     def _title(self, index: int, text: str):
-        # explorers keep short fixed titles (their read-out carries the numbers): fewer glyphs to draw
+        # explorers keep short fixed titles (their read-out carries the numbers): fewer glyphs to
+        # draw
         text = self.SHORT_TITLES[self.kind][index] if self.compact else text
         if self.axes[index].get_title() != text:
             self.axes[index].set_title(text, fontsize=10, y=1.0)
@@ -376,7 +378,8 @@ class Explorer:
         return self.box._repr_mimebundle_(**kwargs)
 
     def _render(self) -> dict:
-        """PNG of the figure: fixed parts drawn once and cached, only the changing artists redrawn."""
+        """PNG of the figure: fixed parts drawn once and cached, only the changing artists
+        redrawn."""
         figure = self.drawing.figure
         canvas = figure.canvas
         if self._background is None:

@@ -183,7 +183,8 @@ def _announced(info) -> int:
 
 
 def _check_header(data, info, name: str, check, max_bytes: int) -> int:
-    """Check a parsed header (with ``check(dtype, magic bytes, dims)`` when given); return its size."""
+    """Check a parsed header (with ``check(dtype, magic bytes, dims)`` when given); return its
+    size."""
     dtype, dims, _ = info
     if check is not None:
         check(dtype, bytes(data[:4]), dims)

@@ -196,7 +196,8 @@ def plot_feature_maps(maps, *, fig=None, n_maps: int = 8):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> grid = plot_feature_maps({"conv": np.ones((26, 26, 4)), "pool": np.ones((13, 13, 4))}, n_maps=4)
+    >>> grid = plot_feature_maps({"conv": np.ones((26, 26, 4)), "pool": np.ones((13, 13, 4))},
+    ...                          n_maps=4)
     >>> grid.shape, grid[1, 0].get_ylabel()
     ((2, 4), 'pool\\n13 × 13 × 4')
     >>> plt.close("all")

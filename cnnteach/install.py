@@ -108,10 +108,11 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
 
     Examples
     --------
-    >>> install("/no/such/usb").destination
+    >>> install("/no/such/usb").destination  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     if not isinstance(replace, bool):
         raise TypeError(f"install_data() takes replace=True or False, not {replace!r}.")
@@ -157,9 +158,9 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
     temps = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        for src, target, _ in plan:
+        for src, _target, _ in plan:
             temps.append(copy_to_temp(src, dest))
-        for (src, target, exists), tmp in zip(plan, temps):
+        for (_src, target, exists), tmp in zip(plan, temps):
             if exists:
                 backup = free_name(dest, target.name, "bak")
                 try:

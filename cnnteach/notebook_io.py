@@ -68,10 +68,11 @@ def read_notebook(path) -> dict:
     >>> import tempfile, pathlib
     >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.ipynb"
     >>> _ = bad.write_text("{not json")
-    >>> read_notebook(bad)  # doctest: +ELLIPSIS
+    >>> read_notebook(bad)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.notebook_io.NotebookError: ...bad.ipynb is not a notebook (not valid JSON at line 1): ...
+    cnnteach.notebook_io.NotebookError: ...bad.ipynb is not a notebook (not valid JSON at line 1):
+        ...
     """
     path = Path(path)
     if not path.is_file():

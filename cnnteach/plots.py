@@ -60,7 +60,8 @@ _BAR = "#4c72b0"
 
 # ----------------------------------------------------------------------------- input checks
 def _value_range(array: np.ndarray, vmin=None, vmax=None) -> tuple[float, float]:
-    """The colour scale: 0-255 for integer pixels, 0-1 for pixels already in [0, 1], else the data range."""
+    """The colour scale: 0-255 for integer pixels, 0-1 for pixels already in [0, 1], else the data
+    range."""
     if vmin is not None and vmax is not None:
         return vmin, vmax
     if array.dtype.kind in "biu" and array.min() >= 0 and array.max() <= 255:
@@ -459,7 +460,8 @@ def plot_mean_digits(images, labels, *, classes=None, ncols=10, ax=None, fig=Non
     Examples
     --------
     >>> from matplotlib.figure import Figure
-    >>> images = np.array([np.zeros((2, 2)), np.full((2, 2), 255), np.zeros((2, 2))], dtype=np.uint8)
+    >>> images = np.array([np.zeros((2, 2)), np.full((2, 2), 255), np.zeros((2, 2))],
+    ...                   dtype=np.uint8)
     >>> axes = plot_mean_digits(images, [0, 1, 1], ax=Figure())
     >>> axes[1].images[0].get_array().tolist()
     [[127.5, 127.5], [127.5, 127.5]]

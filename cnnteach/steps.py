@@ -191,7 +191,9 @@ class ConvStep:
 def conv_step(
     image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="vertical edge"
 ) -> ConvStep:
-    """Compute one step of a convolution (cross-correlation) for the explorer; never raises for a setting.
+    """Compute one step of a convolution (cross-correlation) for the explorer.
+
+    Never raises for a setting.
 
     Parameters
     ----------
@@ -225,8 +227,9 @@ def conv_step(
     >>> step = conv_step(image, kernel_size=3, row=1, col=2, kernel="blur")
     >>> step.readout
     'Output: 3 × 3 · cell (row 1, col 2) = sum of 9 products = 13.00'
-    >>> conv_step(image, kernel_size=7).readout
-    'Impossible: a 7 × 7 kernel does not fit in the 5 × 5 image padded by 0 (5 + 2×0 = 5), so there is no output; make the kernel smaller or add padding.'
+    >>> conv_step(image, kernel_size=7).readout  # doctest: +NORMALIZE_WHITESPACE
+    'Impossible: a 7 × 7 kernel does not fit in the 5 × 5 image padded by 0 (5 + 2×0 = 5), so there
+        is no output; make the kernel smaller or add padding.'
     """
     picture = grey_image(image, "the explorer's image")
     k, why = _setting(kernel_size, "kernel size", 1)
@@ -257,7 +260,7 @@ def conv_step(
     if reasons:
         step.impossible = reasons[0][0].upper() + reasons[0][1:]
         return step
-    for axis, what in ((0, "rows"), (1, "columns")):
+    for axis, _what in ((0, "rows"), (1, "columns")):
         if k > padded.shape[axis]:
             h, w = picture.shape
             step.impossible = (
@@ -367,10 +370,12 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
     --------
     >>> image = np.arange(9.0).reshape(3, 3)
     >>> step = pool_step(image, 2, 2)
-    >>> step.readout
-    'Output: 1 × 1 · cell (row 0, col 0) = max of the window = 4.00 · the floor leaves the last 1 row(s) and 1 column(s) unused'
-    >>> pool_step(image, 4).readout
-    "Impossible: a 4 × 4 pool does not fit in the 3 × 3 image with padding='valid'; make the pool smaller or choose padding='same'."
+    >>> step.readout  # doctest: +NORMALIZE_WHITESPACE
+    'Output: 1 × 1 · cell (row 0, col 0) = max of the window = 4.00 · the floor leaves the last 1
+        row(s) and 1 column(s) unused'
+    >>> pool_step(image, 4).readout  # doctest: +NORMALIZE_WHITESPACE
+    "Impossible: a 4 × 4 pool does not fit in the 3 × 3 image with padding='valid'; make the pool
+        smaller or choose padding='same'."
     """
     picture = grey_image(image, "the explorer's image")
     k, why = _setting(pool_size, "pool size", 1)

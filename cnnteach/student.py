@@ -6,7 +6,8 @@
   runs: when the line before the block already is one (``answer = ...`` or ``...``), the block
   becomes the line ``# YOUR CODE HERE`` alone, so an answer typed under it is the one checked;
   otherwise it becomes ``# YOUR CODE HERE`` and ``...``;
-- the outputs of exercise cells (and of ``solution(...)`` calls) cleared, cells tagged ``solution`` removed;
+- the outputs of exercise cells (and of ``solution(...)`` calls) cleared, cells tagged
+  ``solution`` removed;
 - the outputs of every code cell tagged ``answer-output`` cleared. **The rule for lesson
   authors:** tag ``answer-output`` the cell that reveals the answer of a "predict before you run"
   exercise (the code cell run after it) and every cell whose output is computed with a
@@ -19,7 +20,8 @@ Every file is written to a temporary file in ``OUT`` and renamed into place, und
 notebook. It never overwrites a notebook the student has edited: ``OUT/.cnnteach-student.json``
 records the hash of every file it wrote and of its code and Markdown; a notebook whose code or
 Markdown changed is kept and the new version written beside it as ``NAME.new.ipynb``, while a
-notebook that was only run (outputs, execution counts, metadata) is replaced, and the report says so.
+notebook that was only run (outputs, execution counts, metadata) is replaced, and the report
+says so.
 
 ``--no-solutions`` writes ``OUT/.cnnteach-no-solutions``; :func:`cnnteach.exercises.solution`
 then says the instructor turned solutions off.
@@ -76,12 +78,14 @@ def strip_solutions(source: str) -> str:
 
     Examples
     --------
-    >>> code = "answer = ...\\n### BEGIN SOLUTION\\nanswer = 28 * 28\\n### END SOLUTION\\ncheck('01.x', answer)"
+    >>> code = ("answer = ...\\n### BEGIN SOLUTION\\nanswer = 28 * 28\\n### END SOLUTION\\n"
+    ...         "check('01.x', answer)")
     >>> print(strip_solutions(code))
     answer = ...
     # YOUR CODE HERE
     check('01.x', answer)
-    >>> print(strip_solutions("def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION"))
+    >>> print(strip_solutions("def f():\\n    ### BEGIN SOLUTION\\n"
+    ...                       "    return 1\\n    ### END SOLUTION"))
     def f():
         # YOUR CODE HERE
         ...
@@ -128,7 +132,8 @@ def student_notebook(notebook: dict) -> dict:
 
     Examples
     --------
-    >>> nb = {"cells": [{"cell_type": "code", "source": "x = 1\\n### BEGIN SOLUTION\\nx = 2\\n### END SOLUTION",
+    >>> nb = {"cells": [{"cell_type": "code",
+    ...                  "source": "x = 1\\n### BEGIN SOLUTION\\nx = 2\\n### END SOLUTION",
     ...        "outputs": [{"output_type": "stream"}], "execution_count": 3, "metadata": {}}],
     ...       "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     >>> cell = student_notebook(nb)["cells"][0]
@@ -245,7 +250,8 @@ def _read_lesson(path: Path) -> dict:
 
 
 def _load_manifest(out: Path) -> dict:
-    """The build record: ``{"notebooks": {name: entry}, "solutions": bool}``; ValueError when damaged."""
+    """The build record: ``{"notebooks": {name: entry}, "solutions": bool}``; ValueError when
+    damaged."""
     path = out / MANIFEST
     if _regular_or_none(path) is None:
         return {"notebooks": {}}
@@ -370,10 +376,11 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
 
     Examples
     --------
-    >>> build_student_edition("/tmp/x", source="/no/such/lessons")
+    >>> build_student_edition("/tmp/x", source="/no/such/lessons")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: /no/such/lessons holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from.
+    ValueError: /no/such/lessons holds no lesson notebooks (NN_name.ipynb): pass the course's
+        notebooks/ folder with --from.
     """
     from cnnteach.exercises import lessons_dir
 

@@ -1,4 +1,6 @@
-"""cnnteach.arithmetic: sizes agree with the shapes real Keras layers produce; bad input is refused."""
+"""cnnteach.arithmetic: sizes agree with the shapes real Keras layers produce;
+bad input is refused.
+"""
 
 import itertools
 
@@ -12,6 +14,7 @@ from cnnteach.arithmetic import (
     explain_conv_output,
     explain_pool_output,
     pool_output_size,
+    receptive_field,
     same_padding,
 )
 
@@ -235,7 +238,6 @@ def test_impossible_pool_and_param_inputs_raise():
 
 
 # ----------------------------------------------------------------------------- receptive field
-from cnnteach.arithmetic import receptive_field
 
 
 def test_receptive_field_of_hand_worked_stacks():
@@ -324,7 +326,8 @@ def test_receptive_field_of_keras_models(keras):
 
 
 def test_receptive_field_equals_where_the_gradient_is_non_zero(keras):
-    """One output position's gradient with respect to the input is non-zero on exactly its window."""
+    """One output position's gradient with respect to the input is non-zero on exactly its
+    window."""
     tf = pytest.importorskip("tensorflow")
     layers = keras.layers
     model = keras.Sequential(

@@ -1,4 +1,4 @@
-"""repo2docker (Binder, JupyterHub images): environment.yml and postBuild are consistent and minimal.
+"""repo2docker (Binder, JupyterHub images): environment.yml and postBuild are consistent, minimal.
 
 repo2docker picks the conda build pack from environment.yml. Because its pip section holds a
 local requirement (``-e .``), repo2docker copies the whole repository before installing it, so

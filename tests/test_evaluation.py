@@ -1,4 +1,6 @@
-"""cnnteach.evaluation: layer tables, figures, mistakes, and MNIST-style preprocessing of any picture."""
+"""cnnteach.evaluation: layer tables, figures, mistakes,
+and MNIST-style preprocessing of any picture.
+"""
 
 from __future__ import annotations
 
@@ -159,7 +161,7 @@ def test_learning_curves():
         plot_learning_curves(history, ax=Figure().subplots())
 
 
-# ----------------------------------------------------------------------------- layer table (needs Keras)
+# ------------------------------------------------------------------------ layer table (needs Keras)
 def test_architecture_table_of_the_2019_model():
     pytest.importorskip("keras")
     from cnnteach.models import blog_model

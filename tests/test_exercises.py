@@ -1,4 +1,6 @@
-"""cnnteach.exercises: check never raises, wrong answers are refused, solutions come from the lessons."""
+"""cnnteach.exercises: check never raises, wrong answers are refused,
+solutions come from the lessons.
+"""
 
 from __future__ import annotations
 
@@ -189,7 +191,7 @@ def test_solution_reads_the_worked_code_from_the_lesson(tmp_path, monkeypatch):
     assert "no exercise called" in repr(solution("99.nope"))
 
 
-# ----------------------------------------------------------------------------- fairness rules, built in once
+# -------------------------------------------------------------------- fairness rules, built in once
 number_demo = exercises.number_exercise(
     "00.demo-iou",
     1 / 7,
@@ -286,13 +288,14 @@ def test_a_function_that_raises_is_reported_with_its_error_and_input():
     assert "on input your_function(3)" in check("00.demo-square", lambda x: [][x]).message
 
 
-# ----------------------------------------------------------------------------- every lesson: one round trip
+# --------------------------------------------------------------------- every lesson: one round trip
 LESSON_CELLS = [
     cell
     for path in lesson_exercises.lessons()
     for cell in lesson_exercises.exercise_cells(path).values()
 ]
-#: Exercises whose solution reads a value the lesson builds (checked through the stored output instead).
+#: Exercises whose solution reads a value the lesson builds (checked through the stored output
+#: instead).
 NEEDS_LESSON_STATE = {"12.dense-as-conv": {"fcn"}}
 MNIST_NAMES = {"x_train", "y_train", "x_test", "y_test"}
 

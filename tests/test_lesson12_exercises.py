@@ -118,7 +118,8 @@ def test_right_answers_rounded_to_two_decimals_are_told_to_give_three(exercise_i
 
 
 def test_the_ap_example_needs_the_envelope_and_matches_the_reference():
-    # 4 digits; five detections ranked right, wrong, right, right, wrong (the wrong ones hit nothing)
+    # 4 digits; five detections ranked right, wrong, right, right, wrong (the wrong ones hit
+    # nothing)
     digits = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], float)
     detections = np.array(
         [digits[0], [90, 90, 99, 99], digits[1], digits[2], [80, 80, 89, 89]], float

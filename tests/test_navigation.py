@@ -289,6 +289,7 @@ def test_command_line_check_then_write(course):
 
 
 def test_the_repository_navigation_and_lesson_table_are_up_to_date():
-    """The CI navigation check: after editing a lesson's title or adding one, run tools/navigation.py."""
+    """The CI navigation check: after editing a lesson's title or adding one, run
+    tools/navigation.py."""
     done = subprocess.run([sys.executable, str(TOOL), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, f"run `python tools/navigation.py`:\n{done.stdout}{done.stderr}"

@@ -1,4 +1,6 @@
-"""cnnteach.ops: the numpy layers equal Keras' layers to 1e-5; loop and vectorised versions agree."""
+"""cnnteach.ops: the numpy layers equal Keras' layers to 1e-5;
+loop and vectorised versions agree.
+"""
 
 import numpy as np
 import pytest

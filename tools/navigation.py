@@ -2,8 +2,10 @@
 
 For every lesson ``notebooks/NN_name.ipynb`` (sorted by number, so the appendix 99 comes last):
 
-- the LAST cell is a Markdown cell tagged ``navigation`` whose text is one line
-  ``[← 03 · Labels and one-hot](03_...ipynb) · [Index](../README.md#lessons) · [05 · Pooling and flatten →](05_...ipynb)``
+- the LAST cell is a Markdown cell tagged ``navigation`` whose text is one line of the form::
+
+    [← 03 · Title](03_...ipynb) · [Index](../README.md#lessons) · [05 · Title →](05_...ipynb)
+
   (the first lesson has no previous link, the last no next link); the cell is created when
   missing and moved to the end when it is elsewhere;
 - every cell gets ``metadata.slideshow.slide_type`` so that the lesson can be presented cell by
@@ -134,7 +136,8 @@ def slide_type(cells: list[dict], i: int) -> str:
 
 
 def update_notebook(notebook: dict, lessons: list[Lesson], i: int) -> dict:
-    """Return ``notebook`` with its navigation cell and slide metadata up to date (modified in place)."""
+    """Return ``notebook`` with its navigation cell and slide metadata up to date (modified in
+    place)."""
     cells = notebook.setdefault("cells", [])
     # nbstripout numbers cell ids "0", "1", ...; keep that numbering when a cell is added or moved.
     numbered = bool(cells) and all(c.get("id") == str(j) for j, c in enumerate(cells))

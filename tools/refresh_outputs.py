@@ -42,7 +42,11 @@ def drop_tensorflow_log(notebook) -> None:
         kept = []
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines = [l for l in output["text"].splitlines(keepends=True) if not TF_LOG.match(l)]
+                lines = [
+                    line
+                    for line in output["text"].splitlines(keepends=True)
+                    if not TF_LOG.match(line)
+                ]
                 if not "".join(lines).strip():
                     continue
                 output["text"] = "".join(lines)
@@ -73,7 +77,8 @@ def first_cell_with_runtime(notebook, name: str = "the lesson"):
 
 
 def write_runtime(notebook, seconds: float, name: str = "the lesson") -> int:
-    """Write the measured runtime (rounded up to 5 s) into the first cell; return the number written."""
+    """Write the measured runtime (rounded up to 5 s) into the first cell; return the number
+    written."""
     cell = first_cell_with_runtime(notebook, name)
     rounded = runtime_seconds(seconds)
     cell.source = RUNTIME.sub(lambda m: f"{m.group(1)}{rounded}{m.group(3)}", cell.source)

@@ -1,4 +1,7 @@
-"""Checkers for lesson 01, pixels as numbers (solutions live in notebooks/01_pixels_as_numbers.ipynb)."""
+"""Checkers for lesson 01, pixels as numbers.
+
+The solutions live in notebooks/01_pixels_as_numbers.ipynb.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Checkers for lesson 02, shapes and scaling (solutions live in notebooks/02_shapes_and_scaling.ipynb)."""
+"""Checkers for lesson 02, shapes and scaling.
+
+The solutions live in notebooks/02_shapes_and_scaling.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -78,7 +81,9 @@ number_exercise(
         28 * 28 * 3: "That is one colour image; the batch holds 32 of them.",
         32 * 28 * 3: "Multiply every axis of the shape (32, 28, 28, 3).",
     },
-    otherwise="Write the batch's shape (batch, height, width, channels) and multiply its four numbers.",
+    otherwise=(
+        "Write the batch's shape (batch, height, width, channels) and multiply its four numbers."
+    ),
     explanation="Its shape is (32, 28, 28, 3), so it holds 32 * 28 * 28 * 3 = 75,264 numbers.",
 )
 

@@ -1,4 +1,7 @@
-"""Checkers for lesson 03, labels and one-hot (solutions live in notebooks/03_labels_and_one_hot.ipynb)."""
+"""Checkers for lesson 03, labels and one-hot.
+
+The solutions live in notebooks/03_labels_and_one_hot.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from cnnteach.exercises import (
 # ----------------------------------------------------------------------------- 03.one-hot-seven
 @exercise(
     "03.one-hot-seven",
-    explanation="Ten entries, all 0 except a 1 at index 7 (the eighth entry, since counting starts at 0).",
+    explanation=(
+        "Ten entries, all 0 except a 1 at index 7 (the eighth entry, since counting starts at 0)."
+    ),
 )
 def _(answer):
     array = expect_array(answer)

@@ -1,4 +1,7 @@
-"""Checkers for the lesson "How a network learns" (solutions live in notebooks/04_how_a_network_learns.ipynb)."""
+"""Checkers for the lesson "How a network learns".
+
+The solutions live in notebooks/04_how_a_network_learns.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ def _(answer):
     )
 
 
-# ----------------------------------------------------------------------------- 04.predict-grad-shape
+# ---------------------------------------------------------------------------- 04.predict-grad-shape
 @exercise(
     "04.predict-grad-shape",
     explanation=(

@@ -38,7 +38,9 @@ number_exercise(
         270500: "Two pooling layers make the maps 6 × 6, not 13 × 13.",
         1082600: "The maps are pooled twice: 26 → 13 → 6.",
     },
-    otherwise="Flatten gives 6 × 6 × 16 numbers; a Dense layer has inputs × units + units parameters.",
+    otherwise=(
+        "Flatten gives 6 × 6 × 16 numbers; a Dense layer has inputs × units + units parameters."
+    ),
     explanation=(
         "The maps are still 6 × 6 after two poolings, now with 16 "
         "channels: 6·6·16 = 576 inputs, so 576·100 + 100 = 57,700."

@@ -28,8 +28,10 @@ number_exercise(
         564: "That is three epochs; the question asks for one.",
     },
     otherwise="Divide the number of training images by the images per step, and round up.",
-    explanation="48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
-    "188 in all; in general ceil(images / batch size).",
+    explanation=(
+        "48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
+        "188 in all; in general ceil(images / batch size)."
+    ),
 )
 
 number_exercise(

@@ -63,7 +63,9 @@ def _(accuracy_from):
 
 @exercise(
     "09.digit-recall",
-    explanation="Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum().",
+    explanation=(
+        "Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum()."
+    ),
 )
 def _(digit_recall):
     for matrix in _random_matrices():

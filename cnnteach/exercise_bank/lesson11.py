@@ -1,4 +1,7 @@
-"""Checkers for lesson 11, modern building blocks (solutions live in notebooks/11_modern_building_blocks.ipynb)."""
+"""Checkers for lesson 11, modern building blocks.
+
+The solutions live in notebooks/11_modern_building_blocks.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 
 def _size_and_jump(answer):
-    """(size, jump) from a number (jump None) or a pair such as (10, 2); raises ValueError otherwise."""
+    """(size, jump) from a number (jump None) or a pair such as (10, 2); raises ValueError
+    otherwise."""
     if isinstance(answer, (tuple, list, np.ndarray)) and not isinstance(answer, str):
         values = expect_array(answer, dtype_kind="n")
         if values.shape != (2,):
@@ -20,7 +24,7 @@ def _size_and_jump(answer):
     return expect_number(answer, integer=True), None
 
 
-# ----------------------------------------------------------------------------- 11.stack-receptive-field
+# ------------------------------------------------------------------------- 11.stack-receptive-field
 @exercise(
     "11.stack-receptive-field",
     "Conv2D 3 × 3, Conv2D 3 × 3, MaxPooling2D 2 × 2 "
@@ -63,7 +67,7 @@ def _(answer):
     )
 
 
-# ----------------------------------------------------------------------------- 11.receptive-field-function
+# ---------------------------------------------------------------------- 11.receptive-field-function
 _STACKS = (
     [(3, 1), (2, 2), (2, 2)],
     [(3, 1), (3, 1)],
@@ -172,7 +176,7 @@ def _(answer):
     return "Count each convolution as k × k × channels in × filters + filters, and add the three."
 
 
-# ----------------------------------------------------------------------------- 11.dropout-kept-value
+# ---------------------------------------------------------------------------- 11.dropout-kept-value
 @exercise(
     "11.dropout-kept-value",
     "During training, layers.Dropout(0.3) keeps a unit whose input is 3.0. What does it output? "

@@ -36,8 +36,10 @@ class _StubModel:
 
 @exercise(
     "99.predict-classes",
-    explanation="model.predict gives one row of 10 probabilities per image; np.argmax(..., axis=-1) "
-    "picks, in each row, the index of the largest: the predicted digit.",
+    explanation=(
+        "model.predict gives one row of 10 probabilities per image; np.argmax(..., axis=-1) "
+        "picks, in each row, the index of the largest: the predicted digit."
+    ),
 )
 def _(function):
     stub = _StubModel(_PROBABILITIES)
@@ -72,8 +74,10 @@ def _(function):
 
 @exercise(
     "99.sgd-learning-rate",
-    explanation="Keras 3 optimizers accept only learning_rate=; the old lr= alias raises ValueError. "
-    "momentum= is unchanged: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9).",
+    explanation=(
+        "Keras 3 optimizers accept only learning_rate=; the old lr= alias raises ValueError. "
+        "momentum= is unchanged: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)."
+    ),
 )
 def _(optimizer):
     import keras

@@ -204,8 +204,10 @@ def front_end_problems(page, timeout: float = 30) -> list[str]:
     """
     deadline = time.monotonic() + timeout
     while True:
-        loading = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
-            .filter((node) => /Loading widget/i.test(node.innerText || '')).length""")
+        loading = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+            .filter((node) => /Loading widget/i.test(node.innerText || '')).length"""
+        )
         if not loading or time.monotonic() > deadline:
             break
         time.sleep(0.25)

@@ -134,7 +134,8 @@ class Checker:
         return values
 
     def expected_size(self, values: dict):
-        """(H, W) that cnnteach.arithmetic predicts, or the ValueError that says it is impossible."""
+        """(H, W) that cnnteach.arithmetic predicts, or the ValueError that says it is
+        impossible."""
         from cnnteach.arithmetic import conv_output_size, pool_output_size
 
         try:

@@ -61,7 +61,9 @@ def main() -> int:
     max_diff = float(max(np.abs(ours - theirs).max(), np.abs(loop - ours[:1]).max()))
     assert max_diff < 1e-4, max_diff
 
-    t_loop_one = median_seconds(lambda: conv2d_loop(images[:1], kernels, bias), max(3, args.repeats // 2))
+    t_loop_one = median_seconds(
+        lambda: conv2d_loop(images[:1], kernels, bias), max(3, args.repeats // 2)
+    )
     t_numpy = median_seconds(lambda: conv2d(images, kernels, bias), args.repeats)
     t_keras = median_seconds(lambda: keras.ops.convert_to_numpy(layer(tensor)), args.repeats)
     n = len(images)

@@ -25,8 +25,19 @@ GOAL_MS = 100.0
 
 # One scripted stroke (or two) per digit, in 280 x 280 canvas pixels.
 STROKES = {
-    0: [[(140, 40), (90, 80), (80, 150), (100, 220), (140, 240), (185, 210), (200, 140), (185, 70),
-         (140, 40)]],
+    0: [
+        [
+            (140, 40),
+            (90, 80),
+            (80, 150),
+            (100, 220),
+            (140, 240),
+            (185, 210),
+            (200, 140),
+            (185, 70),
+            (140, 40),
+        ]
+    ],
     1: [[(140, 40), (140, 240)]],
     2: [[(80, 90), (120, 45), (180, 55), (190, 110), (80, 235), (210, 235)]],
     3: [[(80, 55), (190, 60), (130, 130), (195, 180), (150, 235), (80, 220)]],
@@ -34,8 +45,19 @@ STROKES = {
     5: [[(200, 45), (95, 45), (85, 125), (170, 120), (195, 185), (150, 235), (80, 220)]],
     6: [[(180, 45), (100, 120), (85, 200), (135, 240), (190, 200), (170, 145), (95, 165)]],
     7: [[(70, 60), (210, 60), (120, 240)]],
-    8: [[(140, 135), (90, 90), (140, 40), (190, 90), (140, 135), (85, 190), (140, 240), (195, 190),
-         (140, 135)]],
+    8: [
+        [
+            (140, 135),
+            (90, 90),
+            (140, 40),
+            (190, 90),
+            (140, 135),
+            (85, 190),
+            (140, 240),
+            (195, 190),
+            (140, 135),
+        ]
+    ],
     9: [[(190, 90), (140, 45), (90, 90), (140, 135), (190, 90), (180, 240)]],
 }
 
@@ -96,12 +118,18 @@ def main() -> int:
         "cpus": os.cpu_count(),
     }
     verdict = "meets the goal" if result["ok"] else "MISSES the goal"
-    print("drawing pad update (PNG -> 28x28 -> probabilities -> bars), "
-          f"goal: median < {GOAL_MS:.0f} ms")
-    print(f"median {result['median_ms']} ms (CPU {result['median_cpu_ms']} ms), 90th percentile "
-          f"{result['p90_ms']} ms over {result['updates']} updates: {verdict}")
-    print(f"the same reading through model.predict: median {result['median_via_predict_ms']} ms "
-          f"({result['median_via_predict_ms'] / median:.1f}x the pad's)")
+    print(
+        "drawing pad update (PNG -> 28x28 -> probabilities -> bars), "
+        f"goal: median < {GOAL_MS:.0f} ms"
+    )
+    print(
+        f"median {result['median_ms']} ms (CPU {result['median_cpu_ms']} ms), 90th percentile "
+        f"{result['p90_ms']} ms over {result['updates']} updates: {verdict}"
+    )
+    print(
+        f"the same reading through model.predict: median {result['median_via_predict_ms']} ms "
+        f"({result['median_via_predict_ms'] / median:.1f}x the pad's)"
+    )
     print(f"scripted digits read right: {result['scripted_digits_read_right']}")
     print(json.dumps(result))
     return 0

@@ -28,7 +28,11 @@ REPEATS = 5
 
 def import_seconds(module: str) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    return float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+    )
 
 
 def median_seconds(function) -> float:
@@ -44,7 +48,10 @@ def main() -> dict:
     source = find_mnist()
     if source.kind != "idx":
         raise SystemExit(f"this benchmark needs the gzipped IDX files; found {source.describe()}")
-    imports = {m: statistics.median(import_seconds(m) for _ in range(REPEATS)) for m in ("cnnteach", "cnnteach.data", "numpy")}
+    imports = {
+        m: statistics.median(import_seconds(m) for _ in range(REPEATS))
+        for m in ("cnnteach", "cnnteach.data", "numpy")
+    }
     (x_train, y_train), (x_test, y_test) = load_mnist()
     with tempfile.TemporaryDirectory() as tmp:
         compressed, plain = Path(tmp) / "compressed.npz", Path(tmp) / "plain.npz"
@@ -69,11 +76,20 @@ def main() -> dict:
         "ratio_load_mnist_vs_compressed_npz": round(load_idx / load_npz, 2),
         "ratio_load_mnist_vs_uncompressed_npz": round(load_idx / load_plain, 2),
     }
-    print(f"import cnnteach       {imports['cnnteach']:.3f} s  (goal < 0.3 s; numpy alone {imports['numpy']:.3f} s)")
+    print(
+        f"import cnnteach       {imports['cnnteach']:.3f} s  "
+        f"(goal < 0.3 s; numpy alone {imports['numpy']:.3f} s)"
+    )
     print(f"import cnnteach.data  {imports['cnnteach.data']:.3f} s")
     print(f"load_mnist (IDX .gz, verified)  {load_idx:.3f} s")
-    print(f"np.load compressed npz          {load_npz:.3f} s   ratio {load_idx / load_npz:.2f}x (goal <= 2x)")
-    print(f"np.load uncompressed npz        {load_plain:.3f} s   ratio {load_idx / load_plain:.2f}x (for scale)")
+    print(
+        f"np.load compressed npz          {load_npz:.3f} "
+        f"s   ratio {load_idx / load_npz:.2f}x (goal <= 2x)"
+    )
+    print(
+        f"np.load uncompressed npz        {load_plain:.3f} "
+        f"s   ratio {load_idx / load_plain:.2f}x (for scale)"
+    )
     print(json.dumps(result))
     return result
 

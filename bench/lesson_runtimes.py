@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import refresh_outputs
+import refresh_outputs  # noqa: E402 (tools/ must be on sys.path first, see the line above)
 
 BUDGET_TOTAL_S, BUDGET_CELL_S = 45.0, 15.0
 
@@ -45,7 +45,8 @@ def lesson_paths(names: list[str]) -> list[Path]:
             found = sorted(folder.glob(f"{name}_*.ipynb"))
             if len(found) != 1:
                 raise SystemExit(
-                    f"no single lesson numbered {name!r} in {folder}: give a number such as 07, or a path"
+                    f"no single lesson numbered {name!r} in "
+                    f"{folder}: give a number such as 07, or a path"
                 )
             path = found[0]
         if not path.is_file():
@@ -82,11 +83,7 @@ def run_lesson(path: Path) -> dict:
     start = time.perf_counter()
     client.execute()
     total = time.perf_counter() - start
-    timed = [
-        (cell_seconds(c), i)
-        for i, c in enumerate(notebook.cells)
-        if c.cell_type == "code"
-    ]
+    timed = [(cell_seconds(c), i) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     slowest, index = max(timed, default=(0.0, None))
     return {
         "total_s": round(total, 1),
@@ -113,7 +110,8 @@ def main(argv=None) -> int:
         if result["slowest_cell_s"] > BUDGET_CELL_S:
             over.append(f"a cell over {BUDGET_CELL_S:.0f} s")
         print(
-            f"{path.name:<36} total {result['total_s']:6.1f} s   slowest cell {result['slowest_cell_s']:5.1f} s"
+            f"{path.name:<36} total {result['total_s']:6.1f} s   "
+            f"slowest cell {result['slowest_cell_s']:5.1f} s"
             f" (cell {result['slowest_cell']})"
             + (f"   OVER BUDGET: {', '.join(over)}" if over else ""),
             flush=True,

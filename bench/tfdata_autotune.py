@@ -1,12 +1,12 @@
-"""Does tf.data's autotuner slow training down on a small machine? Epoch times, autotune off against on.
+"""Does tf.data's autotuner slow training on a small machine? Epoch times, autotune off against on.
 
 The course's recipe feeds ``fit`` from a ``tf.data`` pipeline (``cnnteach.training.make_datasets``)
 with the autotuner switched off. This script trains the lesson network on the same 48,000
 MNIST images with the pipeline as the course builds it and with the autotuner switched back
 on, alternating one epoch of each so that both see the same machine load. On a 2-core CPU
 some epochs with the autotuner on took twice as long, in some runs and not in others: its
-background thread can compete with training for a core. The machine is noisy, so what counts is the ratio and the count
-of slow epochs measured in one run. The last line is JSON::
+background thread can compete with training for a core. The machine is noisy, so what counts
+is the ratio and the count of slow epochs measured in one run. The last line is JSON::
 
     {"off": {"median_s": ..., "slow_epochs": ...}, "on": {...}, "ratio_on_over_off": ...}
 
@@ -43,7 +43,9 @@ def main(argv=None) -> int:
     assert off.options().autotune.enabled is False and on.options().autotune.enabled is True
 
     model = recipe.compile(recipe.build(), total_steps=2 * args.epochs * 375)
-    model.fit(off, epochs=1, shuffle=False, verbose=0)  # traces the training step once, outside the timings
+    model.fit(
+        off, epochs=1, shuffle=False, verbose=0
+    )  # traces the training step once, outside the timings
     seconds = {"off": [], "on": []}
     for _ in range(args.epochs):
         for name, dataset in (("off", off), ("on", on)):
@@ -54,8 +56,11 @@ def main(argv=None) -> int:
 
     fastest = min(min(s) for s in seconds.values())
     results = {
-        name: {"median_s": round(statistics.median(s), 2), "slow_epochs": sum(t > 1.5 * fastest for t in s),
-               "epochs": len(s)}
+        name: {
+            "median_s": round(statistics.median(s), 2),
+            "slow_epochs": sum(t > 1.5 * fastest for t in s),
+            "epochs": len(s),
+        }
         for name, s in seconds.items()
     }
     results["ratio_on_over_off"] = round(results["on"]["median_s"] / results["off"]["median_s"], 2)

@@ -21,7 +21,8 @@ GOAL_MS = 50.0
 
 
 def timed_updates(explorer, changes, count: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU milliseconds of each update (CPU time shows the cost without other processes' load)."""
+    """Wall-clock and CPU milliseconds of each update (CPU time shows the cost without other
+    processes' load)."""
     wall, cpu = [], []
     for name, value in itertools.islice(itertools.cycle(changes), count):
         widget = explorer.controls[name]
@@ -47,12 +48,38 @@ def main() -> int:
 
     (x_train, _), _ = load_mnist()
     digit = x_train[0] / 255.0
-    conv_changes = [("col", 9), ("col", 10), ("row", 9), ("kernel", 5), ("stride", 2), ("padding", 1),
-                    ("kernel", 29), ("padding", 0), ("kernel", 3), ("stride", 1), ("row", 8), ("col", 12)]
-    pool_changes = [("col", 4), ("col", 5), ("row", 4), ("pool", 3), ("stride", 3), ("pool", 29),
-                    ("padding", "same"), ("padding", "valid"), ("pool", 2), ("stride", 2), ("row", 3)]
+    conv_changes = [
+        ("col", 9),
+        ("col", 10),
+        ("row", 9),
+        ("kernel", 5),
+        ("stride", 2),
+        ("padding", 1),
+        ("kernel", 29),
+        ("padding", 0),
+        ("kernel", 3),
+        ("stride", 1),
+        ("row", 8),
+        ("col", 12),
+    ]
+    pool_changes = [
+        ("col", 4),
+        ("col", 5),
+        ("row", 4),
+        ("pool", 3),
+        ("stride", 3),
+        ("pool", 29),
+        ("padding", "same"),
+        ("padding", "valid"),
+        ("pool", 2),
+        ("stride", 2),
+        ("row", 3),
+    ]
     results = {}
-    for name, build, changes in [("conv", conv_explorer, conv_changes), ("pool", pool_explorer, pool_changes)]:
+    for name, build, changes in [
+        ("conv", conv_explorer, conv_changes),
+        ("pool", pool_explorer, pool_changes),
+    ]:
         start = time.perf_counter()
         explorer = build(digit)
         build_ms = (time.perf_counter() - start) * 1000
@@ -65,13 +92,17 @@ def main() -> int:
             "updates": len(wall),
         }
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    print(f"explorer update callback on a 28x28 digit (goal: median <= {GOAL_MS:.0f} ms)"
-          + (f"; load average {load:.1f} on {os.cpu_count()} CPUs" if load is not None else ""))
+    print(
+        f"explorer update callback on a 28x28 digit (goal: median <= {GOAL_MS:.0f} ms)"
+        + (f"; load average {load:.1f} on {os.cpu_count()} CPUs" if load is not None else "")
+    )
     for name, r in results.items():
         verdict = "meets the goal" if r["median_ms"] <= GOAL_MS else "MISSES the goal"
-        print(f"{name}_explorer: median {r['median_ms']:.1f} ms (CPU {r['median_cpu_ms']:.1f} ms), "
-              f"90th percentile {r['p90_ms']:.1f} ms over {r['updates']} updates "
-              f"(built in {r['build_ms']:.0f} ms): {verdict}")
+        print(
+            f"{name}_explorer: median {r['median_ms']:.1f} ms (CPU {r['median_cpu_ms']:.1f} ms), "
+            f"90th percentile {r['p90_ms']:.1f} ms over {r['updates']} updates "
+            f"(built in {r['build_ms']:.0f} ms): {verdict}"
+        )
     worst = max(r["median_ms"] for r in results.values())
     print(json.dumps({"goal_ms": GOAL_MS, "ok": worst <= GOAL_MS, "load_average": load, **results}))
     return 0

@@ -95,9 +95,7 @@ def expect_number(answer, *, integer: bool = False) -> float:
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
     if isinstance(answer, str):
-        raise AnswerError(
-            f"expected a number, got the str {describe(answer)} (remove the quotes)"
-        )
+        raise AnswerError(f"expected a number, got the str {describe(answer)} (remove the quotes)")
     if isinstance(answer, np.ndarray):
         raise AnswerError(
             f"expected one number, got an array of shape {answer.shape}{_whole_set(answer.shape)}"
@@ -153,9 +151,7 @@ def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.nda
     try:
         array = np.asarray(answer)
     except Exception as exc:  # noqa: BLE001 - numpy may raise anything
-        raise AnswerError(
-            f"expected an array, got something numpy cannot read ({exc})"
-        ) from None
+        raise AnswerError(f"expected an array, got something numpy cannot read ({exc})") from None
     if array.dtype == object:
         if array.size <= 1000 and any(v is None for v in array.ravel()):
             raise AnswerError(
@@ -167,9 +163,7 @@ def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.nda
     if dtype_kind == "n" and array.dtype.kind not in "biuf":
         raise AnswerError(f"expected numbers, got dtype {array.dtype}")
     if dtype_kind and dtype_kind != "n" and array.dtype.kind != dtype_kind:
-        raise AnswerError(
-            f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}"
-        )
+        raise AnswerError(f"expected dtype kind {dtype_kind!r}, got dtype {array.dtype}")
     return array
 
 
@@ -185,10 +179,12 @@ def expect_shape(answer) -> tuple:
     (32, 14, 14, 8)
     >>> expect_shape((None, 14, 14, 8))
     (None, 14, 14, 8)
-    >>> expect_shape(np.zeros((60000, 28, 28)))
+    >>> expect_shape(np.zeros((60000, 28, 28)))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.AnswerError: that is an array of shape (60000, 28, 28) (that is the whole training set, not one image or one feature map), not a shape: give the shape itself, a tuple such as (2, 3)
+    cnnteach._answers.AnswerError: that is an array of shape (60000, 28, 28) (that is the whole
+        training set, not one image or one feature map), not a shape: give the shape itself, a tuple
+        such as (2, 3)
     """
     example = "a tuple such as (2, 3)"
     if isinstance(answer, str):
@@ -200,9 +196,7 @@ def expect_shape(answer) -> tuple:
                 f"give the shape itself, {example}"
             )
         answer = answer.tolist()
-    elif hasattr(answer, "as_list") and not isinstance(
-        answer, (list, tuple)
-    ):  # tf.TensorShape
+    elif hasattr(answer, "as_list") and not isinstance(answer, (list, tuple)):  # tf.TensorShape
         answer = answer.as_list()
     if not isinstance(answer, (tuple, list)):
         kind = (
@@ -212,16 +206,13 @@ def expect_shape(answer) -> tuple:
         )
         if _is_iterator(answer):
             kind = "an iterator"
-        raise AnswerError(
-            f"a shape has one whole number per axis, {example}; you gave {kind}"
-        )
+        raise AnswerError(f"a shape has one whole number per axis, {example}; you gave {kind}")
     if len(answer) > MAX_AXES:
         raise AnswerError(
-            f"a shape has one number per axis, but you gave {len(answer)} numbers: give the shape, {example}"
+            "a shape has one number per axis, but you gave "
+            f"{len(answer)} numbers: give the shape, {example}"
         )
-    return tuple(
-        None if v is None else int(expect_number(v, integer=True)) for v in answer
-    )
+    return tuple(None if v is None else int(expect_number(v, integer=True)) for v in answer)
 
 
 def call(function, *args, **kwargs):
@@ -238,20 +229,23 @@ def call(function, *args, **kwargs):
     --------
     >>> call(lambda x: x + 1, 1)
     2
-    >>> call(lambda: None)
+    >>> call(lambda: None)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.NotAttempted: Your function returns None: replace the ... in its body, then run the cell again.
+    cnnteach._answers.NotAttempted: Your function returns None: replace the ... in its body, then
+        run the cell again.
     >>> def softmax(z):
     ...     return 1 / 0
-    >>> call(softmax, np.array([1.0, 2.0]))
+    >>> call(softmax, np.array([1.0, 2.0]))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input softmax(array([1., 2.]))
+    cnnteach._answers.AnswerError: your function raised ZeroDivisionError: division by zero on input
+        softmax(array([1., 2.]))
     """
     if not callable(function):
         raise AnswerError(
-            f"expected a function, got a {type(function).__name__}: define it with def, then pass its name"
+            f"expected a function, got a {type(function).__name__}: "
+            "define it with def, then pass its name"
         )
     try:
         result = function(*args, **kwargs)
@@ -261,8 +255,7 @@ def call(function, *args, **kwargs):
         name = getattr(function, "__name__", "")
         name = name if name.isidentifier() else "your_function"
         shown = ", ".join(
-            [describe(a) for a in args]
-            + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+            [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
         )
         raise AnswerError(
             f"your function raised {type(exc).__name__}: {exc} on input {name}({shown})"
@@ -296,7 +289,10 @@ def rounding_hint(value: float, answer: float) -> str | None:
             math.trunc(answer * scale) / scale,
         )
         if any(math.isclose(value, v, abs_tol=1e-9) for v in shortened):
-            return f"Right idea: give at least 3 decimals ({value:g} is rounded too far), or the exact expression."
+            return (
+                f"Right idea: give at least 3 decimals ({value:g} "
+                "is rounded too far), or the exact expression."
+            )
     return None
 
 
@@ -363,9 +359,7 @@ def number_exercise(
         tolerance = 0.0 if answer.is_integer() else 1e-3
     for key in hints:
         if not callable(key) and _number_matches(key, answer, tolerance):
-            raise ValueError(
-                f"{exercise_id}: the hint for {key!r} would refuse the right answer"
-            )
+            raise ValueError(f"{exercise_id}: the hint for {key!r} would refuse the right answer")
 
     def checker(given):
         value = expect_number(given)
@@ -376,9 +370,7 @@ def number_exercise(
             None,
         )
         rounded = None if integer else rounding_hint(value, answer)
-        if (
-            rounded and hint
-        ):  # e.g. 0.2: -ln(0.8) rounded to 1 decimal, or the mistake 1 - p
+        if rounded and hint:  # e.g. 0.2: -ln(0.8) rounded to 1 decimal, or the mistake 1 - p
             return f"{rounded} If you did not round: {hint}"
         if rounded or hint:
             return rounded or hint
@@ -442,7 +434,8 @@ def shape_exercise(
     >>> _ = shape_exercise("00.demo-conv-shape", (32, 14, 14, 8),
     ...                    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."},
     ...                    axes=("batch", "rows", "columns", "channels"))
-    >>> [check("00.demo-conv-shape", a).status for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
+    >>> [check("00.demo-conv-shape", a).status
+    ...  for a in ((32, 14, 14, 8), [32, 14, 14, 8], (32, 12, 12, 8))]
     ['correct', 'correct', 'not yet']
     >>> check("00.demo-conv-shape", (None, 14, 14, 8)).message
     'None is how Keras prints a batch of any size; the batch here is 32: write 32 instead of None.'
@@ -458,29 +451,21 @@ def shape_exercise(
             if _shape_matches(key, shape):
                 return hint
         if sorted(shape) == sorted(answer):
-            return (
-                "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
-            )
+            return "Right numbers, wrong order: the axes are (" + ", ".join(names) + ")."
         if len(shape) != len(answer):
-            return (
-                f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
-            )
+            return f"Give {len(answer)} numbers, one per axis: (" + ", ".join(names) + ")."
         return otherwise
 
     def checker(given):
         shape = expect_shape(given)
         if None not in shape:
             return judge(shape)
-        if len(shape) != len(
-            answer
-        ):  # e.g. (None, 11, 11, 32) where one image's shape is asked
+        if len(shape) != len(answer):  # e.g. (None, 11, 11, 32) where one image's shape is asked
             return judge(tuple(1 if v is None else v for v in shape))
         filled = tuple(a if v is None else v for v, a in zip(shape, answer))
         missing = [i for i, v in enumerate(shape) if v is None]
         said = "; ".join(
-            f"the batch here is {answer[i]}"
-            if i == 0
-            else f"the {names[i]} here is {answer[i]}"
+            f"the batch here is {answer[i]}" if i == 0 else f"the {names[i]} here is {answer[i]}"
             for i in missing
         )
         first = (
@@ -488,7 +473,10 @@ def shape_exercise(
             if missing == [0]
             else "None is a size Keras does not know yet"
         )
-        message = f"{first}; {said}: write {' and '.join(str(answer[i]) for i in missing)} instead of None."
+        message = (
+            f"{first}; {said}: write "
+            f"{' and '.join(str(answer[i]) for i in missing)} instead of None."
+        )
         rest = judge(filled)
         return message if rest is None else f"{message} {rest}"
 

@@ -39,9 +39,13 @@ def whole(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> 
         )
     if value < minimum:
         need = "positive" if minimum == 1 else f"at least {minimum}"
-        raise ValueError(f"{name} must be {need}, got {int(value)}; use a value of {minimum} or more.")
+        raise ValueError(
+            f"{name} must be {need}, got {int(value)}; use a value of {minimum} or more."
+        )
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {int(value)}; use a smaller value.")
+        raise ValueError(
+            f"{name} must be at most {maximum}, got {int(value)}; use a smaller value."
+        )
     return int(value)
 
 
@@ -116,8 +120,7 @@ def numeric_array(values, what: str, *, allow_empty: bool = False) -> np.ndarray
         ) from None
     if array.dtype.kind not in "biuf":
         raise ValueError(
-            f"{what} must hold numbers, but its dtype is {array.dtype}: "
-            "pass a numeric numpy array."
+            f"{what} must hold numbers, but its dtype is {array.dtype}: pass a numeric numpy array."
         )
     if array.size == 0 and not allow_empty:
         raise ValueError(f"{what} is empty: pass at least one value.")
@@ -144,7 +147,8 @@ def as_image(image, what: str = "image", *, channels: tuple[int, ...] = ()) -> n
 
 
 def as_images(images, what: str = "images", *, rgb: bool = True) -> np.ndarray:
-    """A stack of images as ``(N, H, W)`` (or ``(N, H, W, 3)``); one image becomes a stack of one."""
+    """A stack of images as ``(N, H, W)`` (or ``(N, H, W, 3)``); one image becomes a stack of
+    one."""
     array = numeric_array(images, what)
     if array.ndim == 2:
         array = array[None]
@@ -165,20 +169,31 @@ def nhwc_images(images, name: str = "images") -> np.ndarray:
     """A 4-D numeric batch ``(images, rows, columns, channels)``, as Keras lays images out."""
     array = np.asarray(images)
     if array.dtype == object or array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}; pass a numeric numpy array.")
+        raise ValueError(
+            f"{name} must hold numbers, got dtype {array.dtype}; pass a numeric numpy array."
+        )
     if array.ndim != 4:
         fix = {
             2: "one grey image: use image[np.newaxis, :, :, np.newaxis]",
-            3: "add the missing axis: images[..., np.newaxis] for a channel, or images[np.newaxis] for a batch",
+            3: (
+                "add the missing axis: images[..., np.newaxis] "
+                "for a channel, or images[np.newaxis] for a batch"
+            ),
         }.get(array.ndim, "reshape it to (images, rows, columns, channels)")
-        raise ValueError(f"{name} must be 4-D (images, rows, columns, channels), got shape {array.shape}; {fix}.")
+        raise ValueError(
+            f"{name} must be 4-D (images, rows, columns, channels), got shape {array.shape}; {fix}."
+        )
     if 0 in array.shape:
-        raise ValueError(f"{name} has an empty axis (shape {array.shape}); pass at least one pixel and one image.")
+        raise ValueError(
+            f"{name} has an empty axis (shape {array.shape}); "
+            "pass at least one pixel and one image."
+        )
     return array
 
 
 def unit_pixels(array: np.ndarray, what: str = "image") -> np.ndarray:
-    """float32 pixels in [0, 1]: uint8 0-255 is divided by 255, floats must already lie in [0, 1]."""
+    """float32 pixels in [0, 1]: uint8 0-255 is divided by 255, floats must already lie
+    in [0, 1]."""
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     out = array.astype(np.float32)
@@ -213,7 +228,9 @@ def as_labels(
             f"{what} must be class numbers from 0 up, but the smallest is {array.min()}."
         )
     if count is not None and array.shape[0] != count:
-        raise ValueError(f"{what} must hold {count} labels, one per item, but it holds {array.shape[0]}.")
+        raise ValueError(
+            f"{what} must hold {count} labels, one per item, but it holds {array.shape[0]}."
+        )
     return array.astype(np.int64)
 
 
@@ -224,9 +241,7 @@ def class_index(label, n_classes: int) -> int:
         or not isinstance(label, (int, np.integer))
         or not 0 <= int(label) < n_classes
     ):
-        raise ValueError(
-            f"label must be a class number from 0 to {n_classes - 1}, got {label!r}."
-        )
+        raise ValueError(f"label must be a class number from 0 to {n_classes - 1}, got {label!r}.")
     return int(label)
 
 
@@ -280,8 +295,7 @@ def panel_axes(ax, n: int, ncols: int, panel_size: tuple[float, float], fig=None
     elif isinstance(ax, Axes):
         if n != 1:
             raise ValueError(
-                f"one Axes cannot hold {n} panels: pass a Figure, an array of {n} Axes, "
-                "or ax=None."
+                f"one Axes cannot hold {n} panels: pass a Figure, an array of {n} Axes, or ax=None."
             )
         grid = np.array([ax], dtype=object)
     else:

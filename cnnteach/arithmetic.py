@@ -75,7 +75,8 @@ def _conv_axis(i: int, k: int, s: int, mode, what: str) -> int:
         if what == "pool_size":
             fix = "use a smaller pool or padding='same'"
         raise ValueError(
-            f"{what} {k} is larger than the padded input ({i} + 2×{p} = {i + 2 * p}), so no window fits; {fix}."
+            f"{what} {k} is larger than the padded input ({i} + "
+            f"2×{p} = {i + 2 * p}), so no window fits; {fix}."
         )
     return (i - k + 2 * p) // s + 1
 
@@ -119,7 +120,11 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0):
     """
     mode = padding_mode(padding)
     pairs = any(is_pair(v) for v in (input_size, kernel_size, stride))
-    i, k, s = pair(input_size, "input_size"), pair(kernel_size, "kernel_size"), pair(stride, "stride")
+    i, k, s = (
+        pair(input_size, "input_size"),
+        pair(kernel_size, "kernel_size"),
+        pair(stride, "stride"),
+    )
     out = tuple(_conv_axis(i[a], k[a], s[a], mode, "kernel_size") for a in range(2))
     return out if pairs else out[0]
 
@@ -271,17 +276,22 @@ class OutputSizeExplanation:
         windows = "window covers" if n == 1 else f"{n} windows cover"
         if self.unused:
             lines.append(
-                f"The {windows} the first {self.covered} of {self.covered + self.unused} rows/columns; "
+                f"The {windows} the first {self.covered} of "
+                f"{self.covered + self.unused} rows/columns; "
                 f"the stride leaves the last {self.unused} unused."
             )
         else:
-            lines.append(f"The {windows} all {self.covered} rows/columns: the stride tiles the input.")
+            lines.append(
+                f"The {windows} all {self.covered} rows/columns: the stride tiles the input."
+            )
         return "\n".join(lines)
 
 
 def _explain(layer, input_size, kernel_size, stride, padding) -> OutputSizeExplanation:
     if any(is_pair(v) for v in (input_size, kernel_size, stride)):
-        raise ValueError("explain one axis at a time: give single numbers, not (rows, columns) pairs.")
+        raise ValueError(
+            "explain one axis at a time: give single numbers, not (rows, columns) pairs."
+        )
     allow_int = layer == "conv"
     mode = padding_mode(padding, allow_int=allow_int)
     name = "kernel_size" if layer == "conv" else "pool_size"
@@ -309,7 +319,9 @@ def _explain(layer, input_size, kernel_size, stride, padding) -> OutputSizeExpla
             formula += f"   ({top} / {s} = {top / s:.4g}: the floor drops the fraction)"
     padded = i + before + after
     covered = min((o - 1) * s + k, padded)
-    return OutputSizeExplanation(layer, i, k, s, padding, before, after, o, covered, padded - covered, formula)
+    return OutputSizeExplanation(
+        layer, i, k, s, padding, before, after, o, covered, padded - covered, formula
+    )
 
 
 def explain_conv_output(input_size, kernel_size, stride=1, padding=0) -> OutputSizeExplanation:
@@ -327,8 +339,9 @@ def explain_conv_output(input_size, kernel_size, stride=1, padding=0) -> OutputS
 
     Examples
     --------
-    >>> print(explain_conv_output(28, 3, stride=2))
-    O = floor((I - K + 2P) / S) + 1 = floor((28 - 3 + 2×0) / 2) + 1 = floor(25 / 2) + 1 = 12 + 1 = 13   (25 / 2 = 12.5: the floor drops the fraction)
+    >>> print(explain_conv_output(28, 3, stride=2))  # doctest: +NORMALIZE_WHITESPACE
+    O = floor((I - K + 2P) / S) + 1 = floor((28 - 3 + 2×0) / 2) + 1 = floor(25 / 2) + 1 = 12 + 1
+        = 13   (25 / 2 = 12.5: the floor drops the fraction)
     The 13 windows cover the first 27 of 28 rows/columns; the stride leaves the last 1 unused.
     >>> explain_conv_output(28, 3, padding="same").pad_after
     1
@@ -336,7 +349,9 @@ def explain_conv_output(input_size, kernel_size, stride=1, padding=0) -> OutputS
     return _explain("conv", input_size, kernel_size, stride, padding)
 
 
-def explain_pool_output(input_size, pool_size, stride=None, padding="valid") -> OutputSizeExplanation:
+def explain_pool_output(
+    input_size, pool_size, stride=None, padding="valid"
+) -> OutputSizeExplanation:
     """Explain :func:`pool_output_size` for one axis: formula with numbers and the dropped rows.
 
     Examples
@@ -355,13 +370,36 @@ def explain_pool_output(input_size, pool_size, stride=None, padding="valid") -> 
 # ----------------------------------------------------------------------------- receptive field
 # Layers that leave every position where it is (element-wise, normalisation, noise, and the
 # preprocessing layers, which do nothing at inference).
-_SAME_POSITIONS = frozenset({
-    "InputLayer", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
-    "BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
-    "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "Rescaling", "Normalization", "RandomTranslation", "RandomRotation", "RandomZoom",
-    "RandomFlip", "RandomContrast", "RandomBrightness", "ZeroPadding2D", "Cropping2D",
-})
+_SAME_POSITIONS = frozenset(
+    {
+        "InputLayer",
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "PReLU",
+        "ELU",
+        "Softmax",
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "UnitNormalization",
+        "Dropout",
+        "SpatialDropout2D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "AlphaDropout",
+        "Rescaling",
+        "Normalization",
+        "RandomTranslation",
+        "RandomRotation",
+        "RandomZoom",
+        "RandomFlip",
+        "RandomContrast",
+        "RandomBrightness",
+        "ZeroPadding2D",
+        "Cropping2D",
+    }
+)
 # Layers after which every number depends on the whole input: the walk stops there.
 _WHOLE_INPUT = frozenset({"Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Reshape"})
 _CONVOLUTIONS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D"})
@@ -372,14 +410,16 @@ def _square(value, what: str, layer_name: str) -> int:
     first, second = (int(v) for v in value)
     if first != second:
         raise ValueError(
-            f"layer {layer_name!r} has a non-square {what} {tuple(value)}, and receptive_field follows "
+            f"layer {layer_name!r} has a non-square {what} "
+            f"{tuple(value)}, and receptive_field follows "
             "one axis: pass the (kernel_size, stride) pairs of the axis you want instead."
         )
     return first
 
 
 def _keras_steps(model) -> tuple[list[tuple[int, int]], bool]:
-    """(kernel_size, stride) of each layer of a chain-shaped Keras model, and whether the walk stopped."""
+    """(kernel_size, stride) of each layer of a chain-shaped Keras model, and whether the walk
+    stopped."""
     n_inputs = len(getattr(model, "inputs", None) or [None])
     n_outputs = len(getattr(model, "outputs", None) or [None])
     if type(model).__name__ != "Sequential" and (n_inputs != 1 or n_outputs != 1):
@@ -401,21 +441,29 @@ def _keras_steps(model) -> tuple[list[tuple[int, int]], bool]:
             d = _square(layer.dilation_rate, "dilation rate", name)
             steps.append(((k - 1) * d + 1, _square(layer.strides, "stride", name)))
         elif kind in _POOLINGS:
-            steps.append((_square(layer.pool_size, "pool size", name), _square(layer.strides, "stride", name)))
+            steps.append(
+                (
+                    _square(layer.pool_size, "pool size", name),
+                    _square(layer.strides, "stride", name),
+                )
+            )
         elif kind in _SAME_POSITIONS:
             continue
         elif kind in _WHOLE_INPUT:
             return steps, True
         elif kind == "Dense":
             try:
-                per_position = len(layer.input.shape) == 4  # Dense on a feature map acts like a 1 × 1 conv
+                per_position = (
+                    len(layer.input.shape) == 4
+                )  # Dense on a feature map acts like a 1 × 1 conv
             except (AttributeError, ValueError):
                 per_position = False
             if not per_position:
                 return steps, True
         elif any(base.__name__ == "Merge" for base in type(layer).__mro__):
             raise ValueError(
-                f"layer {name!r} ({kind}) joins two paths, and receptive_field follows one chain of "
+                f"layer {name!r} ({kind}) joins two paths, "
+                "and receptive_field follows one chain of "
                 "layers: pass the (kernel_size, stride) pairs of the longest path instead."
             )
         else:
@@ -486,7 +534,8 @@ def receptive_field(layers) -> tuple[int, int]:
         for number, pair in enumerate(layers):
             if not is_pair(pair) or len(pair) != 2:
                 raise ValueError(
-                    f"layer {number} must be a (kernel_size, stride) pair, got {pair!r}; for a single "
+                    f"layer {number} must be a (kernel_size, "
+                    f"stride) pair, got {pair!r}; for a single "
                     "layer write a list with one pair, such as [(3, 1)]."
                 )
             steps.append((whole(pair[0], "kernel_size"), whole(pair[1], "stride")))

@@ -178,10 +178,11 @@ def iou(box_a, box_b) -> float:
     0.14285714285714285
     >>> iou((0, 0, 4, 4), (4, 0, 8, 4))  # touching edges share no pixel
     0.0
-    >>> iou((5, 0, 4, 4), (0, 0, 1, 1))
+    >>> iou((5, 0, 4, 4), (0, 0, 1, 1))  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: box_a[0] = (5.0, 0.0, 4.0, 4.0) is not a box: write boxes as (x_min, y_min, x_max, y_max) with x_max >= x_min and y_max >= y_min
+    ValueError: box_a[0] = (5.0, 0.0, 4.0, 4.0) is not a box: write boxes as (x_min, y_min, x_max,
+        y_max) with x_max >= x_min and y_max >= y_min
     """
     a = _as_box(box_a, "box_a")
     b = _as_box(box_b, "box_b")

@@ -20,8 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="action", required=True)
     install = data_sub.add_parser(
         "install",
-        help="verify a folder of MNIST files (e.g. on a USB stick) and copy it into the per-user data folder",
-        description="Verify the four MNIST IDX files (.gz or raw) or an mnist.npz in SOURCE, then copy them "
+        help=(
+            "verify a folder of MNIST files (e.g. on a USB "
+            "stick) and copy it into the per-user data folder"
+        ),
+        description="Verify the four MNIST IDX files (.gz or raw) "
+        "or an mnist.npz in SOURCE, then copy them "
         "into the per-user data folder, where load_mnist() finds them with no network.",
     )
     install.add_argument(
@@ -60,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     grade = sub.add_parser(
-        "grade", help="run every notebook in SUBMISSIONS; write grades.csv and an HTML report",
+        "grade",
+        help="run every notebook in SUBMISSIONS; write grades.csv and an HTML report",
         description="Run each notebook under SUBMISSIONS in a fresh kernel, in a temporary "
         "copy, and record every check(...). The student is the file name's part after its "
         "first hyphen, else its sub-folder.",
@@ -69,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", default="grades.csv", help="the CSV to write (default: grades.csv)")
     grade.add_argument("--report", help="the HTML report (default: the CSV's name, .html)")
     grade.add_argument("--timeout", type=int, default=60, help="seconds per cell (default: 60)")
-    grade.add_argument("--notebook-timeout", type=int,
-                       help="seconds one notebook may run (default: 20 x --timeout)")
+    grade.add_argument(
+        "--notebook-timeout",
+        type=int,
+        help="seconds one notebook may run (default: 20 x --timeout)",
+    )
     grade.add_argument("--jobs", type=int, help="notebooks at once (default: CPU cores)")
     grade.add_argument("--force", action="store_true", help="replace existing CSV and report")
     return parser
@@ -183,7 +191,8 @@ def _student(args) -> int:
     except OSError as exc:  # pragma: no cover - the build turns the ones it expects into sentences
         where = f"{exc.filename} " if exc.filename else ""
         print(
-            f"cnnteach: {where}cannot be used ({exc.strerror}): check the path and its permissions.",
+            f"cnnteach: {where}cannot be used ({exc.strerror}): "
+            "check the path and its permissions.",
             file=sys.stderr,
         )
         return 1
@@ -202,10 +211,15 @@ def _grade(args) -> int:
     try:
         for path in (out, report):  # refuse before the class runs, not after
             if path.exists() and not args.force:
-                raise GradingError(f"{path} already exists: choose another name, "
-                                   "or pass --force to replace it")
-        grades = grade_class(args.submissions, timeout=args.timeout,
-                             notebook_timeout=args.notebook_timeout, jobs=args.jobs)
+                raise GradingError(
+                    f"{path} already exists: choose another name, or pass --force to replace it"
+                )
+        grades = grade_class(
+            args.submissions,
+            timeout=args.timeout,
+            notebook_timeout=args.notebook_timeout,
+            jobs=args.jobs,
+        )
         write_csv(grades, out, force=args.force)
         write_report(grades, report, force=args.force)
     except (GradingError, OSError) as exc:

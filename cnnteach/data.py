@@ -211,7 +211,8 @@ def _classify(location: Path) -> str:
         if location.suffix == ".npz":
             return "npz"
         raise DataError(
-            f"{_show(location)} is a file but not an .npz: give the folder that holds the four MNIST IDX files"
+            f"{_show(location)} is a file but not an .npz: give "
+            "the folder that holds the four MNIST IDX files"
         )
     files = _idx_files(location)
     present = [n for n, p in files.items() if p is not None]
@@ -221,12 +222,15 @@ def _classify(location: Path) -> str:
         return "npz"
     if not present:
         raise DataError(
-            f"{_show(location)} holds no MNIST files (expected train-images-idx3-ubyte.gz and its three "
-            f"siblings, or mnist.npz): copy them there, or point {ENV_VAR} at the folder that has them"
+            f"{_show(location)} holds no MNIST files (expected "
+            "train-images-idx3-ubyte.gz and its three "
+            "siblings, or mnist.npz): copy them there, or "
+            f"point {ENV_VAR} at the folder that has them"
         )
     missing = [f"{n}[.gz]" for n, p in files.items() if p is None]
     raise DataError(
-        f"{_show(location)} lacks {', '.join(missing)} (it has {len(present)} of the 4 MNIST files): "
+        f"{_show(location)} lacks {', '.join(missing)} "
+        f"(it has {len(present)} of the 4 MNIST files): "
         f"copy the missing file{'s' if len(missing) > 1 else ''} there"
     )
 
@@ -240,7 +244,8 @@ def _load_idx_folder(folder: Path):
         def check(dtype, magic, dims):  # the shape is checked after reading, with a clearer message
             _check_kind(dtype, magic, MNIST_FILES[name][1], name, path.name)
 
-        # a header may announce a little more than MNIST has (and be told it is truncated), never more
+        # a header may announce a little more than MNIST has (and be told it is truncated), never
+        # more
         data, digest = _read_bytes(path, md5=True, check=check, max_bytes=2 * _canonical_size(name))
         array = _parse_idx(data, path.name)
         return _check_mnist_array(array, name, path.name, data, digest)
@@ -270,7 +275,8 @@ def _npz_member(archive, key: str, canonical: str, shown: str) -> None:
             shape, _, dtype = reader(handle, max_header_size=10000)
     except Exception as exc:  # ValueError (not .npy), zipfile.BadZipFile, zlib.error, EOFError...  # noqa: BLE001 - every failure becomes a DataError
         raise DataError(
-            f"{shown} is not a NumPy array ({type(exc).__name__}), so the file is not Keras' mnist.npz: {FIX}"
+            f"{shown} is not a NumPy array ({type(exc).__name__}), "
+            f"so the file is not Keras' mnist.npz: {FIX}"
         ) from None
     if dtype.hasobject:
         raise DataError(
@@ -301,8 +307,10 @@ def _load_npz(path: Path):
             missing = sorted(set(NPZ_KEYS) - set(archive.files))
             if missing:
                 raise DataError(
-                    f"{path.name} lacks the key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                    f"(it has {', '.join(archive.files[:8]) or 'nothing'}), so it is not Keras' mnist.npz: {FIX}"
+                    f"{path.name} lacks the "
+                    f"key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                    f"(it has {', '.join(archive.files[:8]) or 'nothing'}), "
+                    f"so it is not Keras' mnist.npz: {FIX}"
                 )
             for key, canonical in NPZ_KEYS.items():
                 shown = f"{path.name}[{key!r}]"
@@ -311,7 +319,8 @@ def _load_npz(path: Path):
                     array = archive[key]
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a DataError
                     raise DataError(
-                        f"{path.name} is damaged: {key} cannot be read ({type(exc).__name__}): {FIX}"
+                        f"{path.name} is damaged: {key} cannot "
+                        f"be read ({type(exc).__name__}): {FIX}"
                     ) from None
                 if not isinstance(array, np.ndarray):
                     raise DataError(
@@ -382,10 +391,11 @@ def find_mnist(path=None) -> MnistSource:
 
     Examples
     --------
-    >>> find_mnist("/no/such/folder")
+    >>> find_mnist("/no/such/folder")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/folder does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     if path is not None:
         location = _as_path(path, "find_mnist()")
@@ -415,7 +425,8 @@ def _offline_message() -> str:
 
 
 def _download():
-    """Keras' own download; used only when no local copy exists, so Keras deletes nothing of ours."""
+    """Keras' own download; used only when no local copy exists, so Keras deletes nothing of
+    ours."""
     import contextlib
 
     import keras  # heavy: imported only here
@@ -496,10 +507,11 @@ def install_data(source, destination=None, *, replace=False) -> Path:
 
     Examples
     --------
-    >>> install_data("/no/such/usb")
+    >>> install_data("/no/such/usb")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     from cnnteach.install import install
 

@@ -12,8 +12,16 @@ import platform
 import sys
 from dataclasses import dataclass
 
-__all__ = ["Check", "run_checks", "check_python", "check_tensorflow", "check_device", "check_mnist",
-           "check_plotting", "check_widgets"]
+__all__ = [
+    "Check",
+    "run_checks",
+    "check_python",
+    "check_tensorflow",
+    "check_device",
+    "check_mnist",
+    "check_plotting",
+    "check_widgets",
+]
 
 
 @dataclass(frozen=True)
@@ -46,7 +54,12 @@ def check_python() -> Check:
     """
     version = platform.python_version()
     ok = sys.version_info >= (3, 10)
-    return Check("Python", ok, version, "" if ok else "install Python 3.10 or newer, then run `make lab` again")
+    return Check(
+        "Python",
+        ok,
+        version,
+        "" if ok else "install Python 3.10 or newer, then run `make lab` again",
+    )
 
 
 def check_tensorflow() -> Check:
@@ -55,12 +68,23 @@ def check_tensorflow() -> Check:
         import keras
         import tensorflow as tf
     except Exception as exc:  # ImportError, or a broken binary install
-        return Check("TensorFlow/Keras", False, f"cannot import ({type(exc).__name__}: {exc})",
-                     "run `make lab` (or `pip install -e .`) to install them")
+        return Check(
+            "TensorFlow/Keras",
+            False,
+            f"cannot import ({type(exc).__name__}: {exc})",
+            "run `make lab` (or `pip install -e .`) to install them",
+        )
     major = int(keras.__version__.split(".")[0])
-    found = f"TensorFlow {tf.__version__}, Keras {keras.__version__}, backend {keras.backend.backend()}"
+    found = (
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, backend {keras.backend.backend()}"
+    )
     if major < 3:
-        return Check("TensorFlow/Keras", False, found, "the course needs Keras 3: run `pip install -U 'keras>=3.5'`")
+        return Check(
+            "TensorFlow/Keras",
+            False,
+            found,
+            "the course needs Keras 3: run `pip install -U 'keras>=3.5'`",
+        )
     return Check("TensorFlow/Keras", True, found)
 
 
@@ -71,8 +95,14 @@ def check_device() -> Check:
 
         gpus = tf.config.list_physical_devices("GPU")
     except Exception as exc:
-        return Check("Device", False, f"unknown ({type(exc).__name__})", "fix the TensorFlow install first")
-    found = f"{len(gpus)} GPU(s)" if gpus else f"CPU only ({platform.machine()}); that is all the course needs"
+        return Check(
+            "Device", False, f"unknown ({type(exc).__name__})", "fix the TensorFlow install first"
+        )
+    found = (
+        f"{len(gpus)} GPU(s)"
+        if gpus
+        else f"CPU only ({platform.machine()}); that is all the course needs"
+    )
     return Check("Device", True, found)
 
 
@@ -85,7 +115,11 @@ def check_mnist(path=None) -> Check:
         (x_train, _), (x_test, _) = load_mnist(path)
     except DataError as exc:
         return Check("MNIST", False, "not usable", str(exc))
-    return Check("MNIST", True, f"{source.describe()}: {len(x_train):,} + {len(x_test):,} images, checksums pass")
+    return Check(
+        "MNIST",
+        True,
+        f"{source.describe()}: {len(x_train):,} + {len(x_test):,} images, checksums pass",
+    )
 
 
 def check_plotting() -> Check:
@@ -99,12 +133,22 @@ def check_plotting() -> Check:
         fig.savefig(buffer, format="png")
         import matplotlib
     except Exception as exc:
-        return Check("Plots", False, f"matplotlib fails ({type(exc).__name__}: {exc})", "run `pip install -U matplotlib`")
-    return Check("Plots", True, f"matplotlib {matplotlib.__version__} draws PNG ({len(buffer.getvalue()):,} bytes)")
+        return Check(
+            "Plots",
+            False,
+            f"matplotlib fails ({type(exc).__name__}: {exc})",
+            "run `pip install -U matplotlib`",
+        )
+    return Check(
+        "Plots",
+        True,
+        f"matplotlib {matplotlib.__version__} draws PNG ({len(buffer.getvalue()):,} bytes)",
+    )
 
 
 def check_widgets() -> Check:
-    """ipywidgets and its JupyterLab extension are installed (the browser side shows in lesson 00)."""
+    """ipywidgets and its JupyterLab extension are installed (the browser side shows in
+    lesson 00)."""
     missing = []
     versions = []
     for module in ("ipywidgets", "jupyterlab_widgets"):
@@ -113,7 +157,12 @@ def check_widgets() -> Check:
         except Exception:
             missing.append(module)
     if missing:
-        return Check("Widgets", False, f"missing {', '.join(missing)}", f"run `pip install {' '.join(missing)}`")
+        return Check(
+            "Widgets",
+            False,
+            f"missing {', '.join(missing)}",
+            f"run `pip install {' '.join(missing)}`",
+        )
     return Check("Widgets", True, ", ".join(versions))
 
 

@@ -73,8 +73,10 @@ def _picture(drawing) -> np.ndarray:
     if isinstance(drawing, str):
         head, _, data = drawing.partition(",")
         if not head.startswith("data:image/") or not data:
-            raise ValueError("the drawing must be a 'data:image/png;base64,...' URL, "
-                             "a picture file's bytes or an array")
+            raise ValueError(
+                "the drawing must be a 'data:image/png;base64,...' URL, "
+                "a picture file's bytes or an array"
+            )
         drawing = base64.b64decode(data)
     if isinstance(drawing, (bytes, bytearray, memoryview)):
         return load_picture(drawing)
@@ -192,6 +194,8 @@ def drawing_pad(model):
     >>> pad  # doctest: +SKIP
     """
     if not callable(model):
-        raise TypeError(f"drawing_pad needs a Keras model, got a {type(model).__name__}: "
-                        "pass load_trained_model()")
+        raise TypeError(
+            f"drawing_pad needs a Keras model, got a {type(model).__name__}: "
+            "pass load_trained_model()"
+        )
     return _pad_class()(model)

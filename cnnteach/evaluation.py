@@ -71,7 +71,13 @@ class LayerTable(list):
     def __repr__(self) -> str:
         head = ("layer", "output shape", "size by formula", "parameters by hand", "Keras")
         rows = [head] + [
-            (f"{r.name} ({r.kind})", str(r.output_shape), r.by_formula, r.params_by_hand, f"{r.params:,}")
+            (
+                f"{r.name} ({r.kind})",
+                str(r.output_shape),
+                r.by_formula,
+                r.params_by_hand,
+                f"{r.params:,}",
+            )
             for r in self
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -120,7 +126,9 @@ def architecture_table(model) -> LayerTable:
     try:
         shape = tuple(model.inputs[0].shape[1:])
     except (AttributeError, IndexError, TypeError):
-        raise ValueError("the model has no input shape yet: start it with keras.Input((28, 28, 1))") from None
+        raise ValueError(
+            "the model has no input shape yet: start it with keras.Input((28, 28, 1))"
+        ) from None
     rows = LayerTable()
     for layer in model.layers:
         kind = type(layer).__name__
@@ -158,8 +166,10 @@ def architecture_table(model) -> LayerTable:
             expected, expected_params, by_hand = out, params, f"{params:,} (Keras)"
         if tuple(expected) != out or expected_params != params:
             raise ValueError(
-                f"layer {layer.name}: the formulas give shape {expected} and {expected_params} parameters "
-                f"but Keras says {out} and {params}; this layer's options are not covered by architecture_table"
+                f"layer {layer.name}: the formulas give shape "
+                f"{expected} and {expected_params} parameters "
+                f"but Keras says {out} and {params}; this layer's "
+                "options are not covered by architecture_table"
             )
         rows.append(LayerRow(layer.name, kind, out, formula, by_hand, params))
         shape = out
@@ -173,8 +183,14 @@ def _size_text(i: int, k: int, s: int, pad: str, o: int) -> str:
 
 
 # ----------------------------------------------------------------------------- figures
-_BOX = {"Conv2D": "#4c72b0", "MaxPooling2D": "#dd8452", "AveragePooling2D": "#dd8452",
-        "Flatten": "#8c8c8c", "Dense": "#55a868", "Input": "#c0c0c0"}
+_BOX = {
+    "Conv2D": "#4c72b0",
+    "MaxPooling2D": "#dd8452",
+    "AveragePooling2D": "#dd8452",
+    "Flatten": "#8c8c8c",
+    "Dense": "#55a868",
+    "Input": "#c0c0c0",
+}
 
 
 def plot_architecture(model, ax=None):
@@ -210,25 +226,40 @@ def plot_architecture(model, ax=None):
         n = len(model.layers) + 1
         _, ax = plt.subplots(figsize=(1.6 * n, 3.6))
     stages = [("input", "Input", tuple(model.inputs[0].shape[1:]), 0)]
-    stages += [(l.name, type(l).__name__, tuple(l.output.shape[1:]), int(l.count_params())) for l in model.layers]
+    stages += [
+        (layer.name, type(layer).__name__, tuple(layer.output.shape[1:]), int(layer.count_params()))
+        for layer in model.layers
+    ]
     x = 0.0
-    for name, kind, shape, params in stages:
+    for _name, kind, shape, params in stages:
         colour = _BOX.get(kind, "#8172b3")
         if len(shape) == 3:
             side = 0.25 + 2.2 * shape[0] / 28
             sheets = min(shape[2], 6)
             for k in range(sheets - 1, -1, -1):
-                ax.add_patch(Rectangle((x + 0.08 * k, -side / 2 + 0.08 * k), side * 0.5, side,
-                                       facecolor=colour, edgecolor="white", alpha=0.9))
+                ax.add_patch(
+                    Rectangle(
+                        (x + 0.08 * k, -side / 2 + 0.08 * k),
+                        side * 0.5,
+                        side,
+                        facecolor=colour,
+                        edgecolor="white",
+                        alpha=0.9,
+                    )
+                )
             width = side * 0.5 + 0.08 * sheets
             label = f"{shape[0]}×{shape[1]}×{shape[2]}"
         else:
             height = 0.4 + 2.2 * min(1.0, np.log10(max(shape[0], 1)) / np.log10(784))
-            ax.add_patch(Rectangle((x, -height / 2), 0.25, height, facecolor=colour, edgecolor="white"))
+            ax.add_patch(
+                Rectangle((x, -height / 2), 0.25, height, facecolor=colour, edgecolor="white")
+            )
             width = 0.25
             label = f"{shape[0]:,}"
         detail = f"{params:,} params" if kind != "Input" else "image"
-        ax.text(x + width / 2, -1.55, f"{kind}\n{label}\n{detail}", ha="center", va="top", fontsize=8)
+        ax.text(
+            x + width / 2, -1.55, f"{kind}\n{label}\n{detail}", ha="center", va="top", fontsize=8
+        )
         x += max(width, 0.9) + 0.5
     ax.set_xlim(-0.3, x - 0.2)
     ax.set_ylim(-2.5, 1.6)
@@ -265,7 +296,10 @@ def plot_learning_curves(history, ax=None):
     """
     history = getattr(history, "history", history)
     if not isinstance(history, dict) or "loss" not in history:
-        raise ValueError("history must be History.history, a dict with at least a 'loss' list: pass model.fit(...).history")
+        raise ValueError(
+            "history must be History.history, a dict with at "
+            "least a 'loss' list: pass model.fit(...).history"
+        )
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -311,7 +345,9 @@ def plot_confusion_matrix(labels, predictions, ax=None):
 
     y, p = np.asarray(labels).ravel(), np.asarray(predictions).ravel()
     if y.shape != p.shape:
-        raise ValueError(f"there are {y.size} labels but {p.size} predictions: pass one of each per image")
+        raise ValueError(
+            f"there are {y.size} labels but {p.size} predictions: pass one of each per image"
+        )
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -348,7 +384,8 @@ def confident_mistakes(probabilities, labels, n: int = 10) -> np.ndarray:
     y = np.asarray(labels).ravel()
     if p.ndim != 2 or p.shape[0] != y.shape[0]:
         raise ValueError(
-            f"probabilities must have shape (N, classes) with N = {y.shape[0]} labels, got {p.shape}: "
+            "probabilities must have shape (N, classes) "
+            f"with N = {y.shape[0]} labels, got {p.shape}: "
             "pass model.predict(x) and the labels of the same images"
         )
     predicted = np.argmax(p, axis=-1)
@@ -390,7 +427,10 @@ def load_picture(source) -> np.ndarray:
     except FileNotFoundError:
         raise ValueError(f"there is no file {source}: check the path") from None
     except (UnidentifiedImageError, OSError):
-        raise ValueError("the file is not a picture Pillow can read: save the digit as a PNG or JPEG and try again") from None
+        raise ValueError(
+            "the file is not a picture Pillow can read: "
+            "save the digit as a PNG or JPEG and try again"
+        ) from None
     if picture.mode not in ("L", "RGB", "RGBA"):
         picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
     return np.asarray(picture)
@@ -399,7 +439,10 @@ def load_picture(source) -> np.ndarray:
 def _greyscale(image) -> np.ndarray:
     a = np.asarray(image)
     if a.dtype == object or a.dtype.kind not in "biuf":
-        raise ValueError(f"image must be an array of numbers, got dtype {a.dtype}: pass a picture array (see load_picture)")
+        raise ValueError(
+            "image must be an array of numbers, got dtype "
+            f"{a.dtype}: pass a picture array (see load_picture)"
+        )
     a = a.astype(np.float64)
     if a.size and a.max() > 1.0:
         a = a / 255.0
@@ -411,7 +454,10 @@ def _greyscale(image) -> np.ndarray:
     elif a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim != 2:
-        raise ValueError(f"image must be (H, W), (H, W, 3) or (H, W, 4), got shape {np.shape(image)}: pass one picture")
+        raise ValueError(
+            "image must be (H, W), (H, W, 3) or (H, W, 4), "
+            f"got shape {np.shape(image)}: pass one picture"
+        )
     return np.clip(a, 0.0, 1.0)
 
 
@@ -453,7 +499,9 @@ def preprocess_digit(image, *, invert="auto", threshold: float = 0.2) -> np.ndar
 
     grey = _greyscale(image)
     if grey.shape[0] < 2 or grey.shape[1] < 2:
-        raise ValueError(f"the picture is only {grey.shape[0]}x{grey.shape[1]} pixels: pass a picture of a digit")
+        raise ValueError(
+            f"the picture is only {grey.shape[0]}x{grey.shape[1]} pixels: pass a picture of a digit"
+        )
     if invert == "auto":
         border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
         invert = bool(np.median(border) > 0.5)
@@ -463,13 +511,18 @@ def preprocess_digit(image, *, invert="auto", threshold: float = 0.2) -> np.ndar
         grey = 1.0 - grey
     ink = grey > threshold
     if not ink.any():
-        raise ValueError("no digit found: the picture is blank (or all one shade); draw a digit with a thick stroke")
+        raise ValueError(
+            "no digit found: the picture is blank (or all "
+            "one shade); draw a digit with a thick stroke"
+        )
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    crop = grey[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    crop = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    small = Image.fromarray(crop.astype(np.float32), mode="F").resize((new_w, new_h), Image.Resampling.LANCZOS)
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(
+        (new_w, new_h), Image.Resampling.LANCZOS
+    )
     small = np.clip(np.asarray(small, dtype=np.float64), 0.0, 1.0)
     if small.max() > 0:
         small = small / small.max()
@@ -479,7 +532,7 @@ def preprocess_digit(image, *, invert="auto", threshold: float = 0.2) -> np.ndar
     top = int(np.clip(round(13.5 - cy), 0, 28 - new_h))
     left = int(np.clip(round(13.5 - cx), 0, 28 - new_w))
     canvas = np.zeros((28, 28), dtype=np.float32)
-    canvas[top: top + new_h, left: left + new_w] = small
+    canvas[top : top + new_h, left : left + new_w] = small
     return canvas
 
 

@@ -129,9 +129,7 @@ def _load_bank() -> None:
         return
     from cnnteach import exercise_bank
 
-    for module in sorted(
-        pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name
-    ):
+    for module in sorted(pkgutil.iter_modules(exercise_bank.__path__), key=lambda m: m.name):
         importlib.import_module(f"cnnteach.exercise_bank.{module.name}")
     _LOADED = True
 
@@ -193,10 +191,15 @@ class Feedback:
 
 
 def _log_check(feedback: Feedback) -> None:
-    """Append a check's result as one JSON line to ``$CNNTEACH_CHECK_LOG`` (``cnnteach grade`` sets it)."""
+    """Append a check's result as one JSON line to ``$CNNTEACH_CHECK_LOG`` (``cnnteach grade`` sets
+    it)."""
     path = os.environ.get("CNNTEACH_CHECK_LOG")
     if path:
-        record = {"id": feedback.exercise_id, "status": feedback.status, "message": feedback.message}
+        record = {
+            "id": feedback.exercise_id,
+            "status": feedback.status,
+            "message": feedback.message,
+        }
         with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
 
@@ -223,8 +226,9 @@ def check(exercise_id, answer) -> Feedback:
 
     Examples
     --------
-    >>> check("no.such-id", 3)
-    ✗ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson, or see list_exercises().
+    >>> check("no.such-id", 3)  # doctest: +NORMALIZE_WHITESPACE
+    ✗ Not yet (no.such-id): There is no exercise called 'no.such-id'; copy the id from the lesson,
+        or see list_exercises().
     """
     try:
         _load_bank()
@@ -234,7 +238,8 @@ def check(exercise_id, answer) -> Feedback:
             return Feedback(
                 key,
                 "not yet",
-                f"There is no exercise called {key!r}; copy the id from the lesson, or see list_exercises().",
+                f"There is no exercise called {key!r}; copy the "
+                "id from the lesson, or see list_exercises().",
             )
         if _placeholder(answer):
             return Feedback(
@@ -248,12 +253,9 @@ def check(exercise_id, answer) -> Feedback:
             return Feedback(
                 key,
                 "not attempted",
-                str(exc)
-                or "Replace the ... with your answer, then run the cell again.",
+                str(exc) or "Replace the ... with your answer, then run the cell again.",
             )
-        except (
-            AnswerError
-        ) as exc:  # the answer's kind is wrong: the message is the hint
+        except AnswerError as exc:  # the answer's kind is wrong: the message is the hint
             return Feedback(key, "not yet", _sentence(str(exc)))
         except Exception as exc:  # noqa: BLE001 - anything else the checker met is simply "not yet"
             return Feedback(
@@ -266,9 +268,7 @@ def check(exercise_id, answer) -> Feedback:
         return Feedback(
             key,
             "not yet",
-            str(hint)
-            if hint is not False
-            else "That is not it yet; re-read the question.",
+            str(hint) if hint is not False else "That is not it yet; re-read the question.",
         )
     except (
         BaseException
@@ -310,9 +310,7 @@ def lessons_dir() -> Path | None:
     import os
 
     env = os.environ.get("CNNTEACH_LESSONS")
-    candidate = (
-        Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
-    )
+    candidate = Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
     return candidate if candidate.is_dir() else None
 
 
@@ -329,9 +327,7 @@ class Solution:
     def _text(self, fence: bool) -> str:
         head = f"Solution to {self.exercise_id}"
         parts = [
-            f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}"
-            if self.prompt
-            else head
+            f"{'**' + head + ':**' if fence else head + ':'} {self.prompt}" if self.prompt else head
         ]
         if self.code:
             parts.append(f"```python\n{self.code}\n```" if fence else self.code)
@@ -386,10 +382,7 @@ def _from_lesson(exercise_id: str) -> tuple[str | None, str | None]:
                 and SOLUTION_RE.search(source)
                 and pattern.search(source)
             ):
-                blocks = [
-                    _dedent(m.group(2), m.group(1))
-                    for m in SOLUTION_RE.finditer(source)
-                ]
+                blocks = [_dedent(m.group(2), m.group(1)) for m in SOLUTION_RE.finditer(source)]
                 before = cells[number - 1] if number else {}
                 prompt = (
                     exercise_prompt("".join(before.get("source", "")))
@@ -440,6 +433,4 @@ def solution(exercise_id) -> Solution:
             "(The worked code is not included in this edition of the course; ask your instructor.)"
         ]
     )
-    return Solution(
-        exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes
-    )
+    return Solution(exercise_id, prompt or entry.prompt, code or "", entry.explanation, notes)

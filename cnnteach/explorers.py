@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import base64
 import html
-import threading
 import io
 import textwrap
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,23 +43,27 @@ __all__ = [
     "pool_explorer",
 ]
 
+
 # ----------------------------------------------------------------------------- figures
 def _text_cells(ax, limit: int):
-    return [ax.text(0, 0, "", ha="center", va="center", fontsize=8, visible=False) for _ in range(limit)]
+    return [
+        ax.text(0, 0, "", ha="center", va="center", fontsize=8, visible=False) for _ in range(limit)
+    ]
 
 
 def _overlay(shape, pads, unused, pad_colour, unused_colour) -> np.ndarray:
-    """RGBA layer over the (padded) input: padding in one tint, rows/columns no window uses in another."""
+    """RGBA layer over the (padded) input: padding in one tint, rows/columns no window uses in
+    another."""
     layer = np.zeros(shape + (4,))
     (top, bottom), (left, right) = pads
     mask = np.ones(shape, bool)
-    mask[top:shape[0] - bottom, left:shape[1] - right] = False
+    mask[top : shape[0] - bottom, left : shape[1] - right] = False
     layer[mask] = pad_colour
     ur, uc = unused
     if ur:
-        layer[shape[0] - ur:, :] = unused_colour
+        layer[shape[0] - ur :, :] = unused_colour
     if uc:
-        layer[:, shape[1] - uc:] = unused_colour
+        layer[:, shape[1] - uc :] = unused_colour
     return layer
 
 
@@ -96,35 +100,55 @@ class StepFigure:
         import matplotlib.patches as patches
 
         self.kind = kind
-        self.compact = compact  # explorers: products only, formula in the read-out (fewer glyphs, faster)
+        self.compact = (
+            compact  # explorers: products only, formula in the read-out (fewer glyphs, faster)
+        )
         self.axes = axes
         self.figure = axes[0].figure
         grey = colormap("gray")
         diverging = colormap("RdBu_r")
-        self.input = axes[0].imshow(np.zeros((2, 2)), cmap=grey, vmin=0, vmax=1, interpolation="nearest")
+        self.input = axes[0].imshow(
+            np.zeros((2, 2)), cmap=grey, vmin=0, vmax=1, interpolation="nearest"
+        )
         self.tint = axes[0].imshow(np.zeros((2, 2, 4)), interpolation="nearest")
-        self.window_box = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor="#d62728", linewidth=2)
+        self.window_box = patches.Rectangle(
+            (0, 0), 1, 1, fill=False, edgecolor="#d62728", linewidth=2
+        )
         axes[0].add_patch(self.window_box)
         cells_cmap = diverging if kind == "conv" else colormap("viridis")
         self.cells = axes[1].imshow(np.zeros((2, 2)), cmap=cells_cmap, interpolation="nearest")
-        self.winner_box = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor="#d62728", linewidth=2, visible=False)
+        self.winner_box = patches.Rectangle(
+            (0, 0), 1, 1, fill=False, edgecolor="#d62728", linewidth=2, visible=False
+        )
         axes[1].add_patch(self.winner_box)
         self.cell_texts = _text_cells(axes[1], self.TEXTS)
         out_cmap = diverging if kind == "conv" else grey
         self.out = axes[2].imshow(np.zeros((2, 2)), cmap=out_cmap, interpolation="nearest")
         self.out_box = patches.Rectangle((0, 0), 1, 1, fill=False, edgecolor="#d62728", linewidth=2)
         axes[2].add_patch(self.out_box)
-        self.message = axes[1].text(0.5, 0.5, "", ha="center", va="center", fontsize=10, color="#b35900",
-                                    transform=axes[1].transAxes)
+        self.message = axes[1].text(
+            0.5,
+            0.5,
+            "",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#b35900",
+            transform=axes[1].transAxes,
+        )
         self.formula = self.figure.supxlabel(" ", fontsize=8.5, family="monospace")
         for ax in axes:
             ax.set_axis_off()  # no ticks or frames: faster redraws, cleaner pictures
 
     # -- helpers
-    SHORT_TITLES = {"conv": ("input", "window × kernel", "output so far"), "pool": ("input", "window", "output so far")}
+    SHORT_TITLES = {
+        "conv": ("input", "window × kernel", "output so far"),
+        "pool": ("input", "window", "output so far"),
+    }
 
     def _title(self, index: int, text: str):
-        # explorers keep short fixed titles (their read-out carries the numbers): fewer glyphs to draw
+        # explorers keep short fixed titles (their read-out carries the numbers): fewer glyphs to
+        # draw
         text = self.SHORT_TITLES[self.kind][index] if self.compact else text
         if self.axes[index].get_title() != text:
             self.axes[index].set_title(text, fontsize=10, y=1.0)
@@ -144,8 +168,17 @@ class StepFigure:
 
     def dynamic_artists(self) -> list:
         """The artists an update may change (everything but the axes and their fixed titles)."""
-        return [self.input, self.tint, self.window_box, self.cells, self.winner_box, *self.cell_texts,
-                self.out, self.out_box, self.message]
+        return [
+            self.input,
+            self.tint,
+            self.window_box,
+            self.cells,
+            self.winner_box,
+            *self.cell_texts,
+            self.out,
+            self.out_box,
+            self.message,
+        ]
 
     def update(self, step):
         """Redraw for a new :class:`ConvStep` or :class:`PoolStep` (same kind as the figure)."""
@@ -198,7 +231,9 @@ class StepFigure:
             self._impossible(step, step.kernel_size or 0)
             return
         p = step.padding
-        title = f"input {step.image.shape[0]} × {step.image.shape[1]}" + (f", padded by {p}" if p else "")
+        title = f"input {step.image.shape[0]} × {step.image.shape[1]}" + (
+            f", padded by {p}" if p else ""
+        )
         self._show_window(step, step.kernel_size, ((p, p), (p, p)), title)
         self.cells.set_visible(True)
         _set_image(self.cells, step.products, self.axes[1])
@@ -206,11 +241,15 @@ class StepFigure:
         _symmetric(self.out, step.output)
         window, kernel, products = step.window, step.kernel, step.products
         if window.size <= 9 and not self.compact:
-            fmt = lambda i, j: f"{_num(window[i, j])}×{_num(kernel[i, j], 'g')}\n= {_num(products[i, j])}"  # noqa: E731
+            fmt = lambda i, j: (
+                f"{_num(window[i, j])}×{_num(kernel[i, j], 'g')}\n= {_num(products[i, j])}"
+            )  # noqa: E731
         else:
             fmt = lambda i, j: _num(products[i, j])  # noqa: E731
         strong = 0.6 * (float(np.abs(products).max()) or 1.0)
-        self._texts(products, fmt, lambda i, j: "white" if abs(products[i, j]) > strong else "black")
+        self._texts(
+            products, fmt, lambda i, j: "white" if abs(products[i, j]) > strong else "black"
+        )
         self._title(1, f"window × kernel: {products.size} products, sum = {step.total:.2f}")
 
     def _update_pool(self, step):
@@ -220,15 +259,26 @@ class StepFigure:
         if not step.possible:
             self._impossible(step, step.pool_size or 0)
             return
-        title = f"input {step.image.shape[0]} × {step.image.shape[1]}" + (", padding='same'" if any(map(sum, step.pads)) else "")
+        title = f"input {step.image.shape[0]} × {step.image.shape[1]}" + (
+            ", padding='same'" if any(map(sum, step.pads)) else ""
+        )
         self._show_window(step, step.pool_size, step.pads, title)
         self.cells.set_visible(True)
         shown = np.where(np.isfinite(step.window), step.window, np.nan)
         _set_image(self.cells, shown, self.axes[1])
         self.cells.set_clim(min(low, 0.0), high if high > min(low, 0.0) else 1.0)
         window = step.window
-        self._texts(window, lambda i, j: "pad" if not np.isfinite(window[i, j]) else _num(window[i, j]),
-                    lambda i, j: "#888888" if not np.isfinite(window[i, j]) else "black" if window[i, j] > 0.6 * high else "white")
+        self._texts(
+            window,
+            lambda i, j: "pad" if not np.isfinite(window[i, j]) else _num(window[i, j]),
+            lambda i, j: (
+                "#888888"
+                if not np.isfinite(window[i, j])
+                else "black"
+                if window[i, j] > 0.6 * high
+                else "white"
+            ),
+        )
         if step.winner is not None:
             self.winner_box.set_visible(True)
             self.winner_box.set_xy((step.winner[1] - 0.5, step.winner[0] - 0.5))
@@ -328,7 +378,8 @@ class Explorer:
         return self.box._repr_mimebundle_(**kwargs)
 
     def _render(self) -> dict:
-        """PNG of the figure: fixed parts drawn once and cached, only the changing artists redrawn."""
+        """PNG of the figure: fixed parts drawn once and cached, only the changing artists
+        redrawn."""
         figure = self.drawing.figure
         canvas = figure.canvas
         if self._background is None:
@@ -379,7 +430,10 @@ class Explorer:
             self.output.outputs = (self._render(),)
             self.updates += 1
         except Exception as exc:  # never let a slider raise in a live demo
-            self.readout.value = f"<b>Impossible:</b> the explorer failed ({html.escape(type(exc).__name__)}: {html.escape(str(exc))})"
+            self.readout.value = (
+                "<b>Impossible:</b> the explorer failed "
+                f"({html.escape(type(exc).__name__)}: {html.escape(str(exc))})"
+            )
 
 
 def _readout_html(step) -> str:
@@ -388,7 +442,7 @@ def _readout_html(step) -> str:
         head, _, rest = text.partition(" · ")
         body = f"<b>{html.escape(head)}</b>" + (f" · {html.escape(rest)}" if rest else "")
         return f"{body}<br><code>{html.escape(step.formula)}</code>"
-    return f"<b style='color:#b35900'>Impossible:</b> {html.escape(text[len('Impossible: '):])}"
+    return f"<b style='color:#b35900'>Impossible:</b> {html.escape(text[len('Impossible: ') :])}"
 
 
 def _png_output(figure, draw: bool = True) -> dict:
@@ -397,9 +451,15 @@ def _png_output(figure, draw: bool = True) -> dict:
     if draw:
         figure.canvas.draw()  # one Agg draw, then a fast PNG encoding of the pixels
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+    Image.fromarray(np.asarray(figure.canvas.buffer_rgba())).save(
+        buffer, format="png", compress_level=1
+    )
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return {"output_type": "display_data", "data": {"image/png": data, "text/plain": "<explorer figure>"}, "metadata": {}}
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": data, "text/plain": "<explorer figure>"},
+        "metadata": {},
+    }
 
 
 def _figure(width=11, height=4, dpi=64):
@@ -425,7 +485,11 @@ def _build(controls: dict, compute, kind: str, extra_rows=()):
     figure.canvas.draw()  # lay the figure out once, then fix it: redraws stay fast and still
     figure.set_layout_engine("none")
     sliders = [w for w in controls.values()]
-    rows = [widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:])] if len(sliders) > 3 else [widgets.HBox(sliders)]
+    rows = (
+        [widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:])]
+        if len(sliders) > 3
+        else [widgets.HBox(sliders)]
+    )
     box = widgets.VBox([*rows, *extra_rows, readout, output])
     explorer = Explorer(box, controls, readout, output, drawing, compute)
     for widget in controls.values():
@@ -434,7 +498,9 @@ def _build(controls: dict, compute, kind: str, extra_rows=()):
     return explorer
 
 
-def conv_explorer(image, kernel="vertical edge", kernel_size=3, stride=1, padding=0, row=8, col=8) -> Explorer:
+def conv_explorer(
+    image, kernel="vertical edge", kernel_size=3, stride=1, padding=0, row=8, col=8
+) -> Explorer:
     """Sliders for kernel size, stride, padding and window position over an image.
 
     Shows the window on the padded image, the products of window and kernel with their sum,
@@ -469,12 +535,33 @@ def conv_explorer(image, kernel="vertical edge", kernel_size=3, stride=1, paddin
     layout = widgets.Layout(width="320px")
     top = max(picture.shape) + 2 * CONV_RANGES["padding"][1] - 1
     controls = {
-        "kernel": widgets.IntSlider(value=kernel_size, min=CONV_RANGES["kernel"][0], max=max(CONV_RANGES["kernel"][1], max(picture.shape) + 1), description="kernel", layout=layout, continuous_update=True),
-        "stride": widgets.IntSlider(value=stride, min=CONV_RANGES["stride"][0], max=CONV_RANGES["stride"][1], description="stride", layout=layout),
-        "padding": widgets.IntSlider(value=padding, min=CONV_RANGES["padding"][0], max=CONV_RANGES["padding"][1], description="padding", layout=layout),
+        "kernel": widgets.IntSlider(
+            value=kernel_size,
+            min=CONV_RANGES["kernel"][0],
+            max=max(CONV_RANGES["kernel"][1], max(picture.shape) + 1),
+            description="kernel",
+            layout=layout,
+            continuous_update=True,
+        ),
+        "stride": widgets.IntSlider(
+            value=stride,
+            min=CONV_RANGES["stride"][0],
+            max=CONV_RANGES["stride"][1],
+            description="stride",
+            layout=layout,
+        ),
+        "padding": widgets.IntSlider(
+            value=padding,
+            min=CONV_RANGES["padding"][0],
+            max=CONV_RANGES["padding"][1],
+            description="padding",
+            layout=layout,
+        ),
         "row": widgets.IntSlider(value=row, min=0, max=top, description="row", layout=layout),
         "col": widgets.IntSlider(value=col, min=0, max=top, description="col", layout=layout),
-        "filter": widgets.Dropdown(options=list(KERNEL_NAMES), value=kernel, description="filter", layout=layout),
+        "filter": widgets.Dropdown(
+            options=list(KERNEL_NAMES), value=kernel, description="filter", layout=layout
+        ),
     }
 
     def compute(kernel, stride, padding, row, col, filter):  # noqa: A002 - the widget's name
@@ -483,7 +570,9 @@ def conv_explorer(image, kernel="vertical edge", kernel_size=3, stride=1, paddin
     return _build(controls, compute, "conv")
 
 
-def pool_explorer(image, pool_size=2, stride=2, row=3, col=3, padding="valid", mode="max") -> Explorer:
+def pool_explorer(
+    image, pool_size=2, stride=2, row=3, col=3, padding="valid", mode="max"
+) -> Explorer:
     """Sliders for pool size, stride and window position over an image (or a feature map).
 
     Shows the window and its max (or average), the pooled map as it fills, the formula with
@@ -515,12 +604,32 @@ def pool_explorer(image, pool_size=2, stride=2, row=3, col=3, padding="valid", m
     picture = grey_image(image, "the explorer's image")
     layout = widgets.Layout(width="320px")
     controls = {
-        "pool": widgets.IntSlider(value=pool_size, min=POOL_RANGES["pool"][0], max=max(POOL_RANGES["pool"][1], max(picture.shape) + 1), description="pool", layout=layout),
-        "stride": widgets.IntSlider(value=stride, min=POOL_RANGES["stride"][0], max=POOL_RANGES["stride"][1], description="stride", layout=layout),
-        "padding": widgets.ToggleButtons(options=["valid", "same"], value=padding, description="padding"),
-        "row": widgets.IntSlider(value=row, min=0, max=max(picture.shape) - 1, description="row", layout=layout),
-        "col": widgets.IntSlider(value=col, min=0, max=max(picture.shape) - 1, description="col", layout=layout),
-        "mode": widgets.ToggleButtons(options=["max", "average"], value=mode, description="pooling"),
+        "pool": widgets.IntSlider(
+            value=pool_size,
+            min=POOL_RANGES["pool"][0],
+            max=max(POOL_RANGES["pool"][1], max(picture.shape) + 1),
+            description="pool",
+            layout=layout,
+        ),
+        "stride": widgets.IntSlider(
+            value=stride,
+            min=POOL_RANGES["stride"][0],
+            max=POOL_RANGES["stride"][1],
+            description="stride",
+            layout=layout,
+        ),
+        "padding": widgets.ToggleButtons(
+            options=["valid", "same"], value=padding, description="padding"
+        ),
+        "row": widgets.IntSlider(
+            value=row, min=0, max=max(picture.shape) - 1, description="row", layout=layout
+        ),
+        "col": widgets.IntSlider(
+            value=col, min=0, max=max(picture.shape) - 1, description="col", layout=layout
+        ),
+        "mode": widgets.ToggleButtons(
+            options=["max", "average"], value=mode, description="pooling"
+        ),
     }
 
     def compute(pool, stride, padding, row, col, mode):

@@ -183,7 +183,8 @@ def _announced(info) -> int:
 
 
 def _check_header(data, info, name: str, check, max_bytes: int) -> int:
-    """Check a parsed header (with ``check(dtype, magic bytes, dims)`` when given); return its size."""
+    """Check a parsed header (with ``check(dtype, magic bytes, dims)`` when given); return its
+    size."""
     dtype, dims, _ = info
     if check is not None:
         check(dtype, bytes(data[:4]), dims)
@@ -217,7 +218,8 @@ def _read_bytes(path: Path, md5: bool = False, check=None, max_bytes: int = MAX_
                     f"{path.name} is too short to be an IDX file ({len(head)} bytes): {FIX}"
                 )
             raise DataError(
-                f"{path.name} has a broken IDX header ({head[3]} dimensions, {len(head)} bytes): {FIX}"
+                f"{path.name} has a broken IDX header ({head[3]} "
+                f"dimensions, {len(head)} bytes): {FIX}"
             )
         expected = _check_header(head, info, path.name, check, max(max_bytes, 0))
         if size != expected:

@@ -21,11 +21,9 @@ new figure, they return the Axes they drew into, never call ``plt.show()`` and n
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from cnnteach._checks import as_image, class_index, panel_axes, unit_pixels
-
 from cnnteach.training import quiet_retracing
 
 __all__ = [
@@ -72,7 +70,10 @@ def first_layer_filters(model) -> np.ndarray:
     """
     convs = _layers_of(model, ("Conv2D",))
     if not convs:
-        raise ValueError("the model has no Conv2D layer: pass a convolutional network such as load_trained_model()")
+        raise ValueError(
+            "the model has no Conv2D layer: pass a "
+            "convolutional network such as load_trained_model()"
+        )
     return np.asarray(convs[0].get_weights()[0])
 
 
@@ -112,7 +113,10 @@ def plot_filters(kernels, *, fig=None, ncols: int = 8, channel: int = 0, values:
     if weights.ndim == 3:
         weights = weights[:, :, np.newaxis, :]
     if weights.ndim != 4:
-        raise ValueError(f"kernels must have shape (rows, cols, in_channels, filters), got {weights.shape}: pass first_layer_filters(model)")
+        raise ValueError(
+            "kernels must have shape (rows, cols, in_channels, filters), "
+            f"got {weights.shape}: pass first_layer_filters(model)"
+        )
     if not 0 <= int(channel) < weights.shape[2]:
         raise ValueError(f"channel must be from 0 to {weights.shape[2] - 1}, got {channel}")
     n = weights.shape[-1]
@@ -156,7 +160,10 @@ def feature_maps(model, image) -> dict:
 
     picked = _layers_of(model, ("Conv2D", "MaxPooling2D", "AveragePooling2D"))
     if not picked:
-        raise ValueError("the model has no convolution or pooling layer: pass a convolutional network such as load_trained_model()")
+        raise ValueError(
+            "the model has no convolution or pooling layer: pass "
+            "a convolutional network such as load_trained_model()"
+        )
     probe = keras.Model(model.inputs, [layer.output for layer in picked])
     with quiet_retracing():
         outputs = probe.predict(_unit_digit(image)[np.newaxis, :, :, np.newaxis], verbose=0)
@@ -189,7 +196,8 @@ def plot_feature_maps(maps, *, fig=None, n_maps: int = 8):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> grid = plot_feature_maps({"conv": np.ones((26, 26, 4)), "pool": np.ones((13, 13, 4))}, n_maps=4)
+    >>> grid = plot_feature_maps({"conv": np.ones((26, 26, 4)), "pool": np.ones((13, 13, 4))},
+    ...                          n_maps=4)
     >>> grid.shape, grid[1, 0].get_ylabel()
     ((2, 4), 'pool\\n13 × 13 × 4')
     >>> plt.close("all")
@@ -202,7 +210,10 @@ def plot_feature_maps(maps, *, fig=None, n_maps: int = 8):
         if array.ndim == 4 and array.shape[0] == 1:
             array = array[0]
         if array.ndim != 3:
-            raise ValueError(f"maps[{name!r}] must have shape (rows, cols, channels), got {array.shape}: pass feature_maps(model, image)")
+            raise ValueError(
+                f"maps[{name!r}] must have shape (rows, cols, channels), "
+                f"got {array.shape}: pass feature_maps(model, image)"
+            )
         arrays[name] = array
     if not arrays:
         raise ValueError("maps is empty: pass feature_maps(model, image)")
@@ -222,12 +233,16 @@ def plot_feature_maps(maps, *, fig=None, n_maps: int = 8):
                 ax.set_axis_off()
             if row == 0:
                 ax.set_title(f"channel {col}", fontsize=8)
-        grid[row, 0].set_ylabel(f"{name}\n{array.shape[0]} × {array.shape[1]} × {array.shape[2]}", fontsize=8)
+        grid[row, 0].set_ylabel(
+            f"{name}\n{array.shape[0]} × {array.shape[1]} × {array.shape[2]}", fontsize=8
+        )
     return grid
 
 
 # ----------------------------------------------------------------------------- which pixels matter
-def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: int = 2, fill: float = 0.0):
+def occlusion_sensitivity(
+    model, image, label=None, *, patch: int = 6, stride: int = 2, fill: float = 0.0
+):
     """How much the class probability drops when each part of the digit is hidden.
 
     A ``patch`` x ``patch`` square of value ``fill`` is slid over the image ``stride`` pixels
@@ -270,13 +285,20 @@ def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: i
     patch, stride = int(patch), int(stride)
     height, width = picture.shape
     if not 1 <= patch <= min(height, width) or stride < 1:
-        raise ValueError(f"patch must be from 1 to {min(height, width)} pixels and stride at least 1, got patch={patch}, stride={stride}")
+        raise ValueError(
+            f"patch must be from 1 to {min(height, width)} pixels and "
+            f"stride at least 1, got patch={patch}, stride={stride}"
+        )
     if not 0.0 <= float(fill) <= 1.0:
         raise ValueError(f"fill must lie in [0, 1] like the pixels, got {fill}")
-    corners = [(r, c) for r in range(0, height - patch + 1, stride) for c in range(0, width - patch + 1, stride)]
+    corners = [
+        (r, c)
+        for r in range(0, height - patch + 1, stride)
+        for c in range(0, width - patch + 1, stride)
+    ]
     batch = np.repeat(picture[np.newaxis], len(corners) + 1, axis=0)
     for k, (r, c) in enumerate(corners, start=1):
-        batch[k, r:r + patch, c:c + patch] = fill
+        batch[k, r : r + patch, c : c + patch] = fill
     with quiet_retracing():
         probs = np.asarray(model.predict(batch[..., np.newaxis], batch_size=len(batch), verbose=0))
     label = int(np.argmax(probs[0])) if label is None else class_index(label, probs.shape[1])
@@ -284,8 +306,8 @@ def occlusion_sensitivity(model, image, label=None, *, patch: int = 6, stride: i
     total = np.zeros_like(picture, dtype=np.float64)
     count = np.zeros_like(picture, dtype=np.float64)
     for drop, (r, c) in zip(drops, corners):
-        total[r:r + patch, c:c + patch] += drop
-        count[r:r + patch, c:c + patch] += 1
+        total[r : r + patch, c : c + patch] += drop
+        count[r : r + patch, c : c + patch] += 1
     return np.where(count > 0, total / np.maximum(count, 1), 0.0), label
 
 
@@ -321,7 +343,8 @@ def gradient_saliency(model, image, label=None):
 
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
-            f"gradient_saliency needs Keras' TensorFlow backend, but it runs on {keras.backend.backend()!r}: "
+            "gradient_saliency needs Keras' TensorFlow backend, "
+            f"but it runs on {keras.backend.backend()!r}: "
             "set KERAS_BACKEND=tensorflow, or use occlusion_sensitivity, which works on any backend"
         )
     import tensorflow as tf
@@ -383,7 +406,9 @@ def plot_heatmap(image, heat, ax=None, *, title=None, cmap="magma", alpha=0.6, s
     ax.imshow(picture, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     if symmetric:
         limit = float(np.abs(heat).max()) or 1.0
-        shown = ax.imshow(heat, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=alpha, interpolation="nearest")
+        shown = ax.imshow(
+            heat, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=alpha, interpolation="nearest"
+        )
     else:
         shown = ax.imshow(heat, cmap=cmap, alpha=alpha, interpolation="nearest")
     ax.figure.colorbar(shown, ax=ax, shrink=0.8)
@@ -431,7 +456,9 @@ def shift_digit(image, dx: int = 0, dy: int = 0) -> np.ndarray:
     dx, dy = int(dx), int(dy)
     if abs(dx) >= w or abs(dy) >= h:
         return out
-    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = picture[max(-dy, 0):h - max(dy, 0), max(-dx, 0):w - max(dx, 0)]
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = picture[
+        max(-dy, 0) : h - max(dy, 0), max(-dx, 0) : w - max(dx, 0)
+    ]
     return out
 
 
@@ -466,7 +493,7 @@ def thicken_digit(image, pixels: int = 1) -> np.ndarray:
     for _ in range(abs(int(pixels))):
         padded = np.pad(out, 1, mode="constant")
         h, w = out.shape
-        windows = [padded[r:r + h, c:c + w] for r in range(3) for c in range(3)]
+        windows = [padded[r : r + h, c : c + w] for r in range(3) for c in range(3)]
         out = reduce.reduce(windows)
     return out
 
@@ -514,6 +541,10 @@ def rotate_digit(image, degrees: float) -> np.ndarray:
         inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
         return np.where(inside, source[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)], 0.0)
 
-    result = ((1 - fx) * (1 - fy) * at(y0, x0) + fx * (1 - fy) * at(y0, x0 + 1)
-              + (1 - fx) * fy * at(y0 + 1, x0) + fx * fy * at(y0 + 1, x0 + 1))
+    result = (
+        (1 - fx) * (1 - fy) * at(y0, x0)
+        + fx * (1 - fy) * at(y0, x0 + 1)
+        + (1 - fx) * fy * at(y0 + 1, x0)
+        + fx * fy * at(y0 + 1, x0 + 1)
+    )
     return _same_kind(result, picture)

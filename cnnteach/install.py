@@ -108,10 +108,11 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
 
     Examples
     --------
-    >>> install("/no/such/usb").destination
+    >>> install("/no/such/usb").destination  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files there (see `cnnteach data install --help`).
+    cnnteach.data.DataError: /no/such/usb does not exist: check the path, or copy the MNIST files
+        there (see `cnnteach data install --help`).
     """
     if not isinstance(replace, bool):
         raise TypeError(f"install_data() takes replace=True or False, not {replace!r}.")
@@ -139,7 +140,8 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
         existing = _stat(target)
         if existing is not None and not stat.S_ISREG(existing.st_mode):
             raise DataError(
-                f"{_show(target)} exists and is not a regular file: move it away, then install again"
+                f"{_show(target)} exists and is not a regular "
+                "file: move it away, then install again"
             )
         if existing is not None and _same_content(src, target):
             report.unchanged.append(target)
@@ -147,7 +149,8 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
         if existing is not None and not replace:
             raise DataError(
                 f"{_show(target)} already exists and differs from {_show(src)} (another data set "
-                f"with the same file names?): install into another folder with `--to FOLDER`, or run "
+                "with the same file names?): install into "
+                "another folder with `--to FOLDER`, or run "
                 f"again with `--replace` to keep the old file as {name}.bak"
             )
         plan.append((src, target, existing is not None))
@@ -155,9 +158,9 @@ def install(source, destination=None, *, replace: bool = False) -> InstallReport
     temps = []
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        for src, target, _ in plan:
+        for src, _target, _ in plan:
             temps.append(copy_to_temp(src, dest))
-        for (src, target, exists), tmp in zip(plan, temps):
+        for (_src, target, exists), tmp in zip(plan, temps):
             if exists:
                 backup = free_name(dest, target.name, "bak")
                 try:

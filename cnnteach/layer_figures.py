@@ -48,10 +48,16 @@ def plot_kernel_responses(image, kernels: dict, ax=None, stride=1, padding="vali
     axes[0].set_title(f"input {picture.shape[0]} × {picture.shape[1]}", fontsize=10, y=1.0)
     for axis, (name, weights) in zip(axes[1:], kernels.items()):
         weights = np.asarray(weights, dtype=float)
-        fmap = conv2d(picture[np.newaxis, :, :, np.newaxis], weights[:, :, np.newaxis, np.newaxis],
-                      stride=stride, padding=padding)[0, :, :, 0]
+        fmap = conv2d(
+            picture[np.newaxis, :, :, np.newaxis],
+            weights[:, :, np.newaxis, np.newaxis],
+            stride=stride,
+            padding=padding,
+        )[0, :, :, 0]
         limit = float(np.abs(fmap).max()) or 1.0
-        shown.append(axis.imshow(fmap, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"))
+        shown.append(
+            axis.imshow(fmap, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        )
         axis.set_title(f"{name}: {fmap.shape[0]} × {fmap.shape[1]}", fontsize=10, y=1.0)
     for axis in axes:
         axis.set_xticks([])
@@ -88,18 +94,23 @@ def plot_flatten(maps, ax=None, show_positions: int = 3):
     """
     stack = np.asarray(maps, dtype=float)
     if stack.ndim != 3:
-        raise ValueError(f"maps must have shape (rows, columns, channels), got {stack.shape}; pass one image's maps, e.g. maps[0].")
+        raise ValueError(
+            "maps must have shape (rows, columns, channels), got "
+            f"{stack.shape}; pass one image's maps, e.g. maps[0]."
+        )
     h, w, c = stack.shape
     if ax is None:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(2, 1, figsize=(11, 3.6), height_ratios=[2.2, 1], layout="constrained")
+        fig, axes = plt.subplots(
+            2, 1, figsize=(11, 3.6), height_ratios=[2.2, 1], layout="constrained"
+        )
     else:
         axes = axes_row(ax, 2, None)
     gap = 1
     montage = np.full((h, c * (w + gap) - gap), np.nan)
     for channel in range(c):
-        montage[:, channel * (w + gap):channel * (w + gap) + w] = stack[:, :, channel]
+        montage[:, channel * (w + gap) : channel * (w + gap) + w] = stack[:, :, channel]
     grey = colormap("gray", bad="white")
     drawn = {"maps": axes[0].imshow(montage, cmap=grey, interpolation="nearest")}
     tab = colormap("tab10")
@@ -109,23 +120,46 @@ def plot_flatten(maps, ax=None, show_positions: int = 3):
     vector = stack.reshape(1, -1)
     channels = np.tile(np.arange(c), h * w)[np.newaxis, :] % 10
     axes[1].set_xlim(-0.5, vector.shape[1] - 0.5)
-    drawn["vector"] = axes[1].imshow(vector, cmap="gray", aspect="auto", interpolation="nearest",
-                                     extent=(-0.5, vector.shape[1] - 0.5, 1.5, 0.5))
-    drawn["channels"] = axes[1].imshow(channels, cmap=tab, vmin=0, vmax=9, aspect="auto", interpolation="nearest",
-                                       extent=(-0.5, vector.shape[1] - 0.5, 0.5, -0.5))
+    drawn["vector"] = axes[1].imshow(
+        vector,
+        cmap="gray",
+        aspect="auto",
+        interpolation="nearest",
+        extent=(-0.5, vector.shape[1] - 0.5, 1.5, 0.5),
+    )
+    drawn["channels"] = axes[1].imshow(
+        channels,
+        cmap=tab,
+        vmin=0,
+        vmax=9,
+        aspect="auto",
+        interpolation="nearest",
+        extent=(-0.5, vector.shape[1] - 0.5, 0.5, -0.5),
+    )
     axes[1].set_ylim(1.5, -0.5)
     axes[1].set_yticks([0, 1], ["map", "value"])
-    axes[1].set_title(f"Flatten: one vector of {h} × {w} × {c} = {vector.shape[1]} numbers "
-                      f"(pixel (i, j) of map c lands at (i·{w} + j)·{c} + c)", fontsize=10)
+    axes[1].set_title(
+        f"Flatten: one vector of {h} × {w} × {c} = {vector.shape[1]} numbers "
+        f"(pixel (i, j) of map c lands at (i·{w} + j)·{c} + c)",
+        fontsize=10,
+    )
     axes[0].set_axis_off()
-    axes[1].set_xticks(np.arange(0, vector.shape[1], w * c))  # each row of the maps fills w*c elements
+    axes[1].set_xticks(
+        np.arange(0, vector.shape[1], w * c)
+    )  # each row of the maps fills w*c elements
     axes[1].tick_params(labelsize=8)
     from matplotlib.patches import ConnectionPatch
 
     for j in range(min(show_positions, w)):
         target = j * c  # map 0, row 0, column j
-        link = ConnectionPatch(xyA=(j, 0), coordsA=axes[0].transData, xyB=(target, -0.5),
-                               coordsB=axes[1].transData, color="#d62728", linewidth=0.8)
+        link = ConnectionPatch(
+            xyA=(j, 0),
+            coordsA=axes[0].transData,
+            xyB=(target, -0.5),
+            coordsB=axes[1].transData,
+            color="#d62728",
+            linewidth=0.8,
+        )
         link.set_in_layout(False)
         axes[1].figure.add_artist(link)
     return drawn
@@ -135,5 +169,3 @@ def _rect(x, y, w, h, colour):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), w, h, fill=False, edgecolor=colour, linewidth=2)
-
-

@@ -68,10 +68,11 @@ def read_notebook(path) -> dict:
     >>> import tempfile, pathlib
     >>> bad = pathlib.Path(tempfile.mkdtemp()) / "bad.ipynb"
     >>> _ = bad.write_text("{not json")
-    >>> read_notebook(bad)  # doctest: +ELLIPSIS
+    >>> read_notebook(bad)  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    cnnteach.notebook_io.NotebookError: ...bad.ipynb is not a notebook (not valid JSON at line 1): ...
+    cnnteach.notebook_io.NotebookError: ...bad.ipynb is not a notebook (not valid JSON at line 1):
+        ...
     """
     path = Path(path)
     if not path.is_file():
@@ -80,14 +81,18 @@ def read_notebook(path) -> dict:
     try:
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise NotebookError(f"{path} is not a notebook (not UTF-8 text): pass an .ipynb file.") from None
+        raise NotebookError(
+            f"{path} is not a notebook (not UTF-8 text): pass an .ipynb file."
+        ) from None
     except json.JSONDecodeError as exc:
         raise NotebookError(
             f"{path} is not a notebook (not valid JSON at line {exc.lineno}): "
             "open it in JupyterLab, or take a fresh copy of the lesson."
         ) from None
     except OSError as exc:
-        raise NotebookError(f"{path} cannot be read ({exc.strerror}): check its permissions.") from None
+        raise NotebookError(
+            f"{path} cannot be read ({exc.strerror}): check its permissions."
+        ) from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise NotebookError(
             f"{path} is not a notebook (no list of cells): take a fresh copy of the lesson."
@@ -103,7 +108,9 @@ def dump_notebook(notebook: dict) -> str:
     >>> dump_notebook({"cells": [], "nbformat": 4})
     '{\\n "cells": [],\\n "nbformat": 4\\n}\\n'
     """
-    text = json.dumps(notebook, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+    text = json.dumps(
+        notebook, indent=1, sort_keys=True, separators=(",", ": "), ensure_ascii=False
+    )
     return text + "\n"
 
 
@@ -149,7 +156,9 @@ def strip_tensorflow_log(notebook: dict) -> dict:
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 text = output["text"]
                 text = "".join(text) if isinstance(text, list) else text
-                lines = [line for line in text.splitlines(keepends=True) if not TF_LOG_LINE.match(line)]
+                lines = [
+                    line for line in text.splitlines(keepends=True) if not TF_LOG_LINE.match(line)
+                ]
                 if not "".join(lines).strip():
                     continue
                 output["text"] = "".join(lines)

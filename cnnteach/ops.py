@@ -31,7 +31,9 @@ def _float_dtype(*arrays) -> np.dtype:
     return np.result_type(*[a.dtype for a in arrays], np.float32)
 
 
-def _pads(size: tuple[int, int], window: tuple[int, int], stride: tuple[int, int], mode) -> list[tuple[int, int]]:
+def _pads(
+    size: tuple[int, int], window: tuple[int, int], stride: tuple[int, int], mode
+) -> list[tuple[int, int]]:
     if mode == "same":
         return [same_padding(size[a], window[a], stride[a]) for a in range(2)]
     p = 0 if mode == "valid" else mode
@@ -71,29 +73,44 @@ def pad_images(images, pads, value=0.0) -> np.ndarray:
     check_size((n, h + top + bottom, w + left + right, c), "the padded images")
     value = float(value)
     dtype = array.dtype
-    if dtype.kind in "biu" and (not np.isfinite(value) or value != int(value) or value < 0 and dtype.kind == "u"):
+    if dtype.kind in "biu" and (
+        not np.isfinite(value) or value != int(value) or value < 0 and dtype.kind == "u"
+    ):
         dtype = np.result_type(dtype, np.float32)  # the fill value needs a float array
-    return np.pad(array.astype(dtype, copy=False), ((0, 0), (top, bottom), (left, right), (0, 0)),
-                  constant_values=value)
+    return np.pad(
+        array.astype(dtype, copy=False),
+        ((0, 0), (top, bottom), (left, right), (0, 0)),
+        constant_values=value,
+    )
 
 
 def _conv_inputs(images, kernels, bias, stride, padding):
     x = nhwc_images(images)
     k = np.asarray(kernels)
     if k.dtype == object or k.dtype.kind not in "biuf":
-        raise ValueError(f"kernels must hold numbers, got dtype {k.dtype}; pass a numeric numpy array.")
-    if k.ndim != 4:
-        fix = " (for one grey 3×3 kernel use kernel[:, :, np.newaxis, np.newaxis])" if k.ndim == 2 else ""
         raise ValueError(
-            f"kernels must be 4-D (rows, columns, input channels, filters) like Conv2D.kernel, got shape {k.shape}{fix}."
+            f"kernels must hold numbers, got dtype {k.dtype}; pass a numeric numpy array."
+        )
+    if k.ndim != 4:
+        fix = (
+            " (for one grey 3×3 kernel use kernel[:, :, np.newaxis, np.newaxis])"
+            if k.ndim == 2
+            else ""
+        )
+        raise ValueError(
+            "kernels must be 4-D (rows, columns, input channels, "
+            f"filters) like Conv2D.kernel, got shape {k.shape}{fix}."
         )
     if k.shape[2] != x.shape[3]:
         raise ValueError(
-            f"the images have {x.shape[3]} channel(s) but the kernels expect {k.shape[2]} (kernels.shape[2]); "
+            f"the images have {x.shape[3]} channel(s) but the "
+            f"kernels expect {k.shape[2]} (kernels.shape[2]); "
             "make kernels.shape[2] equal images.shape[-1]."
         )
     if 0 in k.shape:
-        raise ValueError(f"kernels has an empty axis (shape {k.shape}); every axis needs at least one element.")
+        raise ValueError(
+            f"kernels has an empty axis (shape {k.shape}); every axis needs at least one element."
+        )
     s = pair(stride, "stride")
     mode = padding_mode(padding)
     pads = _pads(x.shape[1:3], k.shape[:2], s, mode)
@@ -107,7 +124,10 @@ def _conv_inputs(images, kernels, bias, stride, padding):
     if bias is not None:
         bias = np.asarray(bias)
         if bias.shape != (k.shape[3],):
-            raise ValueError(f"bias must have one value per filter, shape ({k.shape[3]},), got shape {bias.shape}.")
+            raise ValueError(
+                "bias must have one value per filter, shape "
+                f"({k.shape[3]},), got shape {bias.shape}."
+            )
     return x, k, bias, s, pads
 
 
@@ -186,7 +206,7 @@ def conv2d_loop(images, kernels, bias=None, stride=1, padding="valid") -> np.nda
         for i in range(out_h):
             for j in range(out_w):
                 top, left = i * sh, j * sw
-                window = x[n, top:top + kh, left:left + kw, :]
+                window = x[n, top : top + kh, left : left + kw, :]
                 for f in range(filters):
                     products = window * k[:, :, :, f]
                     out[n, i, j, f] = products.sum() + (bias[f] if bias is not None else 0)
@@ -278,7 +298,9 @@ def relu(x) -> np.ndarray:
     """
     array = np.asarray(x)
     if array.dtype == object or array.dtype.kind not in "biuf":
-        raise ValueError(f"relu needs numbers, got dtype {array.dtype}; pass a numeric numpy array.")
+        raise ValueError(
+            f"relu needs numbers, got dtype {array.dtype}; pass a numeric numpy array."
+        )
     return np.maximum(array, 0)
 
 

@@ -60,7 +60,8 @@ _BAR = "#4c72b0"
 
 # ----------------------------------------------------------------------------- input checks
 def _value_range(array: np.ndarray, vmin=None, vmax=None) -> tuple[float, float]:
-    """The colour scale: 0-255 for integer pixels, 0-1 for pixels already in [0, 1], else the data range."""
+    """The colour scale: 0-255 for integer pixels, 0-1 for pixels already in [0, 1], else the data
+    range."""
     if vmin is not None and vmax is not None:
         return vmin, vmax
     if array.dtype.kind in "biu" and array.min() >= 0 and array.max() <= 255:
@@ -93,8 +94,14 @@ def _annotate(ax: Axes, array: np.ndarray, vmin: float, vmax: float, fmt: str, f
         for c in range(cols):
             value = array[r, c]
             ax.text(
-                c, r, format(value, fmt), ha="center", va="center", fontsize=fontsize,
-                color="black" if value > middle else "white", in_layout=False,  # inside the axes anyway
+                c,
+                r,
+                format(value, fmt),
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                color="black" if value > middle else "white",
+                in_layout=False,  # inside the axes anyway
             )
 
 
@@ -142,7 +149,9 @@ def plot_digits(images, labels=None, *, predictions=None, ncols=10, ax=None, fig
         if values is not None:
             values = as_labels(values, name)
             if len(values) != n:
-                raise ValueError(f"there are {n} images but {len(values)} {name}: pass one per image")
+                raise ValueError(
+                    f"there are {n} images but {len(values)} {name}: pass one per image"
+                )
             extras[name] = values
     if n > MAX_PANELS:
         warnings.warn(
@@ -158,7 +167,10 @@ def plot_digits(images, labels=None, *, predictions=None, ncols=10, ax=None, fig
         _hide_ticks(panel)
         if "labels" in extras and "predictions" in extras:
             right = extras["labels"][i] == extras["predictions"][i]
-            panel.set_title(f"{extras['labels'][i]} → {extras['predictions'][i]}", color=_RIGHT if right else _WRONG)
+            panel.set_title(
+                f"{extras['labels'][i]} → {extras['predictions'][i]}",
+                color=_RIGHT if right else _WRONG,
+            )
         elif "labels" in extras:
             panel.set_title(str(extras["labels"][i]))
         elif "predictions" in extras:
@@ -200,7 +212,9 @@ def plot_image(image, ax=None, *, colorbar=True, cmap="gray", title=None, vmin=N
     array = as_image(image, channels=(3,))
     ax = single_axes(ax, (4.6, 3.8))
     if array.ndim == 3:
-        shown = ax.imshow(array if array.dtype.kind == "f" else np.clip(array, 0, 255).astype(np.uint8))
+        shown = ax.imshow(
+            array if array.dtype.kind == "f" else np.clip(array, 0, 255).astype(np.uint8)
+        )
     else:
         low, high = _value_range(array, vmin, vmax)
         shown = ax.imshow(array, cmap=cmap, vmin=low, vmax=high)
@@ -213,7 +227,9 @@ def plot_image(image, ax=None, *, colorbar=True, cmap="gray", title=None, vmin=N
     return ax
 
 
-def plot_pixels(image, ax=None, values=True, *, cmap="gray", fmt=None, fontsize=None, vmin=None, vmax=None):
+def plot_pixels(
+    image, ax=None, values=True, *, cmap="gray", fmt=None, fontsize=None, vmin=None, vmax=None
+):
     """Draw a 2-D array as a heat-map with every value printed in its cell.
 
     Made for seeing that a picture *is* its numbers: a 28 x 28 digit, a crop of one, a
@@ -252,7 +268,9 @@ def plot_pixels(image, ax=None, values=True, *, cmap="gray", fmt=None, fontsize=
     rows, cols = array.shape
     if ax is None:
         side = min(max(0.34 * max(rows, cols), 3.0), 11.0)
-        ax = single_axes(None, (side * cols / max(rows, cols) + 0.6, side * rows / max(rows, cols) + 0.4))
+        ax = single_axes(
+            None, (side * cols / max(rows, cols) + 0.6, side * rows / max(rows, cols) + 0.4)
+        )
     else:
         ax = single_axes(ax, None)
     low, high = _value_range(array, vmin, vmax)
@@ -338,7 +356,9 @@ def plot_channels(image, ax=None, *, fig=None):
     """
     array = as_image(image, channels=(3,))
     if array.ndim != 3:
-        raise ValueError(f"image must be a colour image of shape (H, W, 3), but it has shape {array.shape}")
+        raise ValueError(
+            f"image must be a colour image of shape (H, W, 3), but it has shape {array.shape}"
+        )
     axes = panel_axes(ax, 4, 4, (2.4, 2.6), fig)
     plot_image(array, ax=axes[0], colorbar=False, title=f"colour image {array.shape}")
     low, high = _value_range(array)
@@ -440,22 +460,30 @@ def plot_mean_digits(images, labels, *, classes=None, ncols=10, ax=None, fig=Non
     Examples
     --------
     >>> from matplotlib.figure import Figure
-    >>> images = np.array([np.zeros((2, 2)), np.full((2, 2), 255), np.zeros((2, 2))], dtype=np.uint8)
+    >>> images = np.array([np.zeros((2, 2)), np.full((2, 2), 255), np.zeros((2, 2))],
+    ...                   dtype=np.uint8)
     >>> axes = plot_mean_digits(images, [0, 1, 1], ax=Figure())
     >>> axes[1].images[0].get_array().tolist()
     [[127.5, 127.5], [127.5, 127.5]]
     """
     stack = as_images(images)
     if stack.ndim != 3:
-        raise ValueError(f"images must be greyscale, shape (N, H, W) or (N, H, W, 1), but they have shape {np.shape(images)}")
+        raise ValueError(
+            "images must be greyscale, shape (N, H, W) or (N, "
+            f"H, W, 1), but they have shape {np.shape(images)}"
+        )
     labels = as_labels(labels)
     if len(labels) != len(stack):
-        raise ValueError(f"there are {len(stack)} images but {len(labels)} labels: pass one label per image")
+        raise ValueError(
+            f"there are {len(stack)} images but {len(labels)} labels: pass one label per image"
+        )
     present = np.unique(labels)
     classes = present if classes is None else as_labels(classes, "classes")
     missing = [int(c) for c in classes if c not in present]
     if missing:
-        raise ValueError(f"no image has label {missing[0]}: leave it out of classes, or check the labels")
+        raise ValueError(
+            f"no image has label {missing[0]}: leave it out of classes, or check the labels"
+        )
     axes = panel_axes(ax, len(classes), ncols, (1.1, 1.35), fig)
     vmin, vmax = _value_range(stack)
     for panel, digit in zip(axes, classes):
@@ -493,11 +521,24 @@ def plot_one_hot(one_hot, ax=None, *, labels=None, fontsize=None):
     """
     array = numeric_array(one_hot, "one_hot")
     if array.ndim != 2:
-        raise ValueError(f"one_hot must be 2-D (examples x classes), but it has shape {array.shape}")
+        raise ValueError(
+            f"one_hot must be 2-D (examples x classes), but it has shape {array.shape}"
+        )
     rows, cols = array.shape
-    ax = single_axes(ax, (0.5 * cols + 1.2, 0.42 * rows + 0.9)) if ax is None else single_axes(ax, None)
-    plot_pixels(array, ax=ax, cmap="Blues_r", fmt=".0f" if np.all(array == np.round(array)) else ".2f",
-                fontsize=fontsize, vmin=0, vmax=1)
+    ax = (
+        single_axes(ax, (0.5 * cols + 1.2, 0.42 * rows + 0.9))
+        if ax is None
+        else single_axes(ax, None)
+    )
+    plot_pixels(
+        array,
+        ax=ax,
+        cmap="Blues_r",
+        fmt=".0f" if np.all(array == np.round(array)) else ".2f",
+        fontsize=fontsize,
+        vmin=0,
+        vmax=1,
+    )
     ax.images[0].set_cmap(LinearSegmentedColormap.from_list("zero-one", ["#f6f8fa", "#0969da"]))
     for text in ax.texts:
         text.set_color("white" if text.get_text() not in ("0", "0.00") else "#57606a")
@@ -509,7 +550,9 @@ def plot_one_hot(one_hot, ax=None, *, labels=None, fontsize=None):
     if labels is not None:
         labels = as_labels(labels)
         if len(labels) != rows:
-            raise ValueError(f"one_hot has {rows} rows but there are {len(labels)} labels: pass one per row")
+            raise ValueError(
+                f"one_hot has {rows} rows but there are {len(labels)} labels: pass one per row"
+            )
         ax.set_yticks(range(rows), [f"label {v}" for v in labels])
     return ax
 
@@ -547,7 +590,10 @@ def plot_probabilities(probabilities, ax=None, *, label=None, title=None):
     if p.ndim == 2 and p.shape[0] == 1:
         p = p[0]
     if p.ndim != 1:
-        raise ValueError(f"probabilities must be 1-D (one value per class), but they have shape {p.shape}: pass one row")
+        raise ValueError(
+            "probabilities must be 1-D (one value per class), "
+            f"but they have shape {p.shape}: pass one row"
+        )
     if np.any(p < 0) or not np.isclose(p.sum(), 1.0, atol=1e-3):
         raise ValueError(
             f"probabilities must be non-negative and add up to 1 (these add up to {p.sum():.3g}): "

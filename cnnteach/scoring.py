@@ -420,7 +420,8 @@ def _xywh(boxes: np.ndarray) -> np.ndarray:
 
 
 def _coco_iou(dets: np.ndarray, gts: np.ndarray) -> np.ndarray:
-    """IoU of [x, y, w, h] boxes computed as pycocotools' maskApi ``bbIou`` does, float for float."""
+    """IoU of [x, y, w, h] boxes computed as pycocotools' maskApi ``bbIou`` does, float for
+    float."""
     dx, dy, dw, dh = (dets[:, k, None] for k in range(4))
     gx, gy, gw, gh = (gts[None, :, k] for k in range(4))
     width = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
@@ -432,7 +433,8 @@ def _coco_iou(dets: np.ndarray, gts: np.ndarray) -> np.ndarray:
 
 
 def _match_image(ious, gt_area, dt_area, area_range):
-    """COCOeval.evaluateImg for one image, class and area range: who matches whom, who is ignored."""
+    """COCOeval.evaluateImg for one image, class and area range: who matches whom, who is
+    ignored."""
     low, high = area_range
     gt_ignore = (gt_area < low) | (gt_area > high)
     order = np.argsort(gt_ignore, kind="mergesort")  # ignored true boxes last
@@ -573,8 +575,10 @@ def coco_evaluate(*, true_boxes, true_labels, pred_boxes, pred_labels, pred_scor
     >>> stats = coco_evaluate(true_boxes=[[[0, 0, 10, 10]]], true_labels=[[7]],
     ...                       pred_boxes=[[[1, 0, 11, 10]]], pred_labels=[[7]],
     ...                       pred_scores=[[0.9]])
-    >>> {key: round(value, 3) for key, value in stats.items() if key.startswith("map")}
-    {'map': 0.7, 'map50': 1.0, 'map75': 1.0, 'map_small': 0.7, 'map_medium': -1.0, 'map_large': -1.0}
+    >>> {key: round(value, 3) for key, value in stats.items()
+    ...  if key.startswith("map")}  # doctest: +NORMALIZE_WHITESPACE
+    {'map': 0.7, 'map50': 1.0, 'map75': 1.0, 'map_small': 0.7, 'map_medium': -1.0,
+        'map_large': -1.0}
     """
     data = list(_inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores))
     precision, recall = _coco_tables(*data)

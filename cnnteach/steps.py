@@ -16,7 +16,16 @@ from cnnteach._checks import grey_image
 from cnnteach.arithmetic import explain_conv_output, explain_pool_output, same_padding
 from cnnteach.ops import avg_pool2d, conv2d, max_pool2d
 
-__all__ = ["CONV_RANGES", "KERNEL_NAMES", "POOL_RANGES", "ConvStep", "PoolStep", "conv_step", "make_kernel", "pool_step"]
+__all__ = [
+    "CONV_RANGES",
+    "KERNEL_NAMES",
+    "POOL_RANGES",
+    "ConvStep",
+    "PoolStep",
+    "conv_step",
+    "make_kernel",
+    "pool_step",
+]
 
 KERNEL_NAMES = ("vertical edge", "horizontal edge", "blur")
 
@@ -55,7 +64,9 @@ def make_kernel(name: str, size: int = 3) -> np.ndarray:
            [0.25, 0.25]])
     """
     if name not in KERNEL_NAMES:
-        raise ValueError(f"unknown kernel {name!r}; choose one of {', '.join(map(repr, KERNEL_NAMES))}.")
+        raise ValueError(
+            f"unknown kernel {name!r}; choose one of {', '.join(map(repr, KERNEL_NAMES))}."
+        )
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"kernel size must be a positive whole number, got {size!r}.")
     if size > MAX_KERNEL:
@@ -107,15 +118,22 @@ def _partial(output: np.ndarray, row: int, col: int) -> np.ndarray:
     """The output map as it stands after computing cell (row, col) in reading order."""
     partial = output.astype(float).copy()
     flat = partial.reshape(-1)
-    flat[row * output.shape[1] + col + 1:] = np.nan
+    flat[row * output.shape[1] + col + 1 :] = np.nan
     return partial
 
 
 def _clamp(value: int, size: int, name: str):
     if value < 0:
-        return 0, f"{name} {value} is before the first output {name}, so the explorer shows {name} 0."
+        return (
+            0,
+            f"{name} {value} is before the first output {name}, so the explorer shows {name} 0.",
+        )
     if value >= size:
-        return size - 1, f"{name} {value} is past the last output {name} ({size - 1}), so the explorer shows {name} {size - 1}."
+        return (
+            size - 1,
+            f"{name} {value} is past the last output {name} "
+            f"({size - 1}), so the explorer shows {name} {size - 1}.",
+        )
     return value, ""
 
 
@@ -170,8 +188,12 @@ class ConvStep:
         return text + (f" · {self.note}" if self.note else "")
 
 
-def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="vertical edge") -> ConvStep:
-    """Compute one step of a convolution (cross-correlation) for the explorer; never raises for a setting.
+def conv_step(
+    image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="vertical edge"
+) -> ConvStep:
+    """Compute one step of a convolution (cross-correlation) for the explorer.
+
+    Never raises for a setting.
 
     Parameters
     ----------
@@ -205,8 +227,9 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
     >>> step = conv_step(image, kernel_size=3, row=1, col=2, kernel="blur")
     >>> step.readout
     'Output: 3 × 3 · cell (row 1, col 2) = sum of 9 products = 13.00'
-    >>> conv_step(image, kernel_size=7).readout
-    'Impossible: a 7 × 7 kernel does not fit in the 5 × 5 image padded by 0 (5 + 2×0 = 5), so there is no output; make the kernel smaller or add padding.'
+    >>> conv_step(image, kernel_size=7).readout  # doctest: +NORMALIZE_WHITESPACE
+    'Impossible: a 7 × 7 kernel does not fit in the 5 × 5 image padded by 0 (5 + 2×0 = 5), so there
+        is no output; make the kernel smaller or add padding.'
     """
     picture = grey_image(image, "the explorer's image")
     k, why = _setting(kernel_size, "kernel size", 1)
@@ -229,13 +252,15 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
         if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
             raise ValueError(f"kernel must be a square 2-D array, got shape {weights.shape}.")
         if k is not None and weights.shape[0] != k:
-            raise ValueError(f"kernel has shape {weights.shape} but kernel_size is {k}; make them agree.")
+            raise ValueError(
+                f"kernel has shape {weights.shape} but kernel_size is {k}; make them agree."
+            )
     step = ConvStep(picture, weights, k, s, p, padded)
     reasons = [reason for reason in (why, why_s, why_p, why_r, why_c) if reason]
     if reasons:
         step.impossible = reasons[0][0].upper() + reasons[0][1:]
         return step
-    for axis, what in ((0, "rows"), (1, "columns")):
+    for axis, _what in ((0, "rows"), (1, "columns")):
         if k > padded.shape[axis]:
             h, w = picture.shape
             step.impossible = (
@@ -244,23 +269,31 @@ def conv_step(image, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="v
                 "make the kernel smaller or add padding."
             )
             return step
-    output = conv2d(padded[np.newaxis, :, :, np.newaxis], weights[:, :, np.newaxis, np.newaxis], stride=s)[0, :, :, 0]
+    output = conv2d(
+        padded[np.newaxis, :, :, np.newaxis], weights[:, :, np.newaxis, np.newaxis], stride=s
+    )[0, :, :, 0]
     step.output, step.output_shape = output, output.shape
     notes = []
     step.row, note_r = _clamp(r, output.shape[0], "row")
     step.col, note_c = _clamp(c, output.shape[1], "col")
     notes += [n for n in (note_r, note_c) if n]
     step.top, step.left = step.row * s, step.col * s
-    step.window = padded[step.top:step.top + k, step.left:step.left + k]
+    step.window = padded[step.top : step.top + k, step.left : step.left + k]
     step.products = step.window * weights
     step.total = float(step.products.sum())
     step.partial = _partial(output, step.row, step.col)
     rows = explain_conv_output(picture.shape[0], k, s, p)
     cols = explain_conv_output(picture.shape[1], k, s, p)
     step.unused = (rows.unused, cols.unused)
-    step.formula = rows.formula if picture.shape[0] == picture.shape[1] else f"rows: {rows.formula}; columns: {cols.formula}"
+    step.formula = (
+        rows.formula
+        if picture.shape[0] == picture.shape[1]
+        else f"rows: {rows.formula}; columns: {cols.formula}"
+    )
     if rows.unused or cols.unused:
-        notes.append(f"stride {s} leaves the last {rows.unused} row(s) and {cols.unused} column(s) unused")
+        notes.append(
+            f"stride {s} leaves the last {rows.unused} row(s) and {cols.unused} column(s) unused"
+        )
     if s == 1 and k % 2 == 1 and p == (k - 1) // 2 and p > 0:
         notes.append("this padding is what padding='same' adds")
     step.note = "; ".join(notes)
@@ -304,7 +337,10 @@ class PoolStep:
         if self.impossible:
             return f"Impossible: {self.impossible}"
         what = "max" if self.mode == "max" else "average"
-        text = f"Output: {_size_text(self.output_shape)} · cell (row {self.row}, col {self.col}) = {what} of the window = {self.value:.2f}"
+        text = (
+            f"Output: {_size_text(self.output_shape)} · cell (row {self.row}, "
+            f"col {self.col}) = {what} of the window = {self.value:.2f}"
+        )
         return text + (f" · {self.note}" if self.note else "")
 
 
@@ -334,10 +370,12 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
     --------
     >>> image = np.arange(9.0).reshape(3, 3)
     >>> step = pool_step(image, 2, 2)
-    >>> step.readout
-    'Output: 1 × 1 · cell (row 0, col 0) = max of the window = 4.00 · the floor leaves the last 1 row(s) and 1 column(s) unused'
-    >>> pool_step(image, 4).readout
-    "Impossible: a 4 × 4 pool does not fit in the 3 × 3 image with padding='valid'; make the pool smaller or choose padding='same'."
+    >>> step.readout  # doctest: +NORMALIZE_WHITESPACE
+    'Output: 1 × 1 · cell (row 0, col 0) = max of the window = 4.00 · the floor leaves the last 1
+        row(s) and 1 column(s) unused'
+    >>> pool_step(image, 4).readout  # doctest: +NORMALIZE_WHITESPACE
+    "Impossible: a 4 × 4 pool does not fit in the 3 × 3 image with padding='valid'; make the pool
+        smaller or choose padding='same'."
     """
     picture = grey_image(image, "the explorer's image")
     k, why = _setting(pool_size, "pool size", 1)
@@ -362,10 +400,14 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
             "make the pool smaller or choose padding='same'."
         )
         return step
-    pads = ((0, 0), (0, 0)) if padding == "valid" else (same_padding(h, k, s), same_padding(w, k, s))
+    pads = (
+        ((0, 0), (0, 0)) if padding == "valid" else (same_padding(h, k, s), same_padding(w, k, s))
+    )
     fill = -np.inf if mode == "max" else np.nan
     step.pads = pads
-    step.padded = np.pad(picture, pads, constant_values=fill) if any(sum(p) for p in pads) else picture
+    step.padded = (
+        np.pad(picture, pads, constant_values=fill) if any(sum(p) for p in pads) else picture
+    )
     pool = max_pool2d if mode == "max" else avg_pool2d
     output = pool(picture[np.newaxis, :, :, np.newaxis], k, s, padding)[0, :, :, 0]
     step.output, step.output_shape = output, output.shape
@@ -373,18 +415,20 @@ def pool_step(image, pool_size=2, stride=2, row=0, col=0, padding="valid", mode=
     step.col, note_c = _clamp(c, output.shape[1], "col")
     notes = [n for n in (note_r, note_c) if n]
     step.top, step.left = step.row * s, step.col * s
-    step.window = step.padded[step.top:step.top + k, step.left:step.left + k]
+    step.window = step.padded[step.top : step.top + k, step.left : step.left + k]
     step.value = float(output[step.row, step.col])
     if mode == "max":
-        step.winner = tuple(int(i) for i in np.unravel_index(np.argmax(step.window), step.window.shape))
+        step.winner = tuple(
+            int(i) for i in np.unravel_index(np.argmax(step.window), step.window.shape)
+        )
     step.partial = _partial(output, step.row, step.col)
     rows = explain_pool_output(h, k, s, padding)
     cols = explain_pool_output(w, k, s, padding)
     step.unused = (rows.unused, cols.unused)
     step.formula = rows.formula if h == w else f"rows: {rows.formula}; columns: {cols.formula}"
     if rows.unused or cols.unused:
-        notes.append(f"the floor leaves the last {rows.unused} row(s) and {cols.unused} column(s) unused")
+        notes.append(
+            f"the floor leaves the last {rows.unused} row(s) and {cols.unused} column(s) unused"
+        )
     step.note = "; ".join(notes)
     return step
-
-

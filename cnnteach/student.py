@@ -6,7 +6,8 @@
   runs: when the line before the block already is one (``answer = ...`` or ``...``), the block
   becomes the line ``# YOUR CODE HERE`` alone, so an answer typed under it is the one checked;
   otherwise it becomes ``# YOUR CODE HERE`` and ``...``;
-- the outputs of exercise cells (and of ``solution(...)`` calls) cleared, cells tagged ``solution`` removed;
+- the outputs of exercise cells (and of ``solution(...)`` calls) cleared, cells tagged
+  ``solution`` removed;
 - the outputs of every code cell tagged ``answer-output`` cleared. **The rule for lesson
   authors:** tag ``answer-output`` the cell that reveals the answer of a "predict before you run"
   exercise (the code cell run after it) and every cell whose output is computed with a
@@ -19,7 +20,8 @@ Every file is written to a temporary file in ``OUT`` and renamed into place, und
 notebook. It never overwrites a notebook the student has edited: ``OUT/.cnnteach-student.json``
 records the hash of every file it wrote and of its code and Markdown; a notebook whose code or
 Markdown changed is kept and the new version written beside it as ``NAME.new.ipynb``, while a
-notebook that was only run (outputs, execution counts, metadata) is replaced, and the report says so.
+notebook that was only run (outputs, execution counts, metadata) is replaced, and the report
+says so.
 
 ``--no-solutions`` writes ``OUT/.cnnteach-no-solutions``; :func:`cnnteach.exercises.solution`
 then says the instructor turned solutions off.
@@ -55,7 +57,8 @@ MARKER = "# YOUR CODE HERE"
 PLACEHOLDER = MARKER + "\n{indent}..."
 # a line that is already a placeholder: ``answer = ...``, ``a, b = ...`` or ``...``, with a comment
 PLACEHOLDER_LINE_RE = re.compile(
-    r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$"
+    r"^[ \t]*(?:[A-Za-z_][\w.]*(?:[ \t]*,[ "
+    r"\t]*[A-Za-z_][\w.]*)*[ \t]*=[ \t]*)?\.\.\.[ \t]*(?:#.*)?$"
 )
 MAX_NOTEBOOK_BYTES = 64 << 20
 ANSWER_RE = re.compile(
@@ -75,12 +78,14 @@ def strip_solutions(source: str) -> str:
 
     Examples
     --------
-    >>> code = "answer = ...\\n### BEGIN SOLUTION\\nanswer = 28 * 28\\n### END SOLUTION\\ncheck('01.x', answer)"
+    >>> code = ("answer = ...\\n### BEGIN SOLUTION\\nanswer = 28 * 28\\n### END SOLUTION\\n"
+    ...         "check('01.x', answer)")
     >>> print(strip_solutions(code))
     answer = ...
     # YOUR CODE HERE
     check('01.x', answer)
-    >>> print(strip_solutions("def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION"))
+    >>> print(strip_solutions("def f():\\n    ### BEGIN SOLUTION\\n"
+    ...                       "    return 1\\n    ### END SOLUTION"))
     def f():
         # YOUR CODE HERE
         ...
@@ -127,7 +132,8 @@ def student_notebook(notebook: dict) -> dict:
 
     Examples
     --------
-    >>> nb = {"cells": [{"cell_type": "code", "source": "x = 1\\n### BEGIN SOLUTION\\nx = 2\\n### END SOLUTION",
+    >>> nb = {"cells": [{"cell_type": "code",
+    ...                  "source": "x = 1\\n### BEGIN SOLUTION\\nx = 2\\n### END SOLUTION",
     ...        "outputs": [{"output_type": "stream"}], "execution_count": 3, "metadata": {}}],
     ...       "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     >>> cell = student_notebook(nb)["cells"][0]
@@ -229,7 +235,10 @@ def _read_json(path: Path, what: str):
 
 
 def _read_lesson(path: Path) -> dict:
-    advice = "fix it (open and save it in JupyterLab), or pass the course's notebooks/ folder with --from."
+    advice = (
+        "fix it (open and save it in JupyterLab), or "
+        "pass the course's notebooks/ folder with --from."
+    )
     try:
         notebook = _read_json(path, "a lesson notebook")
     except ValueError as exc:
@@ -241,7 +250,8 @@ def _read_lesson(path: Path) -> dict:
 
 
 def _load_manifest(out: Path) -> dict:
-    """The build record: ``{"notebooks": {name: entry}, "solutions": bool}``; ValueError when damaged."""
+    """The build record: ``{"notebooks": {name: entry}, "solutions": bool}``; ValueError when
+    damaged."""
     path = out / MANIFEST
     if _regular_or_none(path) is None:
         return {"notebooks": {}}
@@ -327,7 +337,8 @@ def _locked(out: Path, report: BuildReport):
 def _as_folder(path, what: str) -> Path:
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
         raise TypeError(
-            f"{what} takes a folder as a str or pathlib.Path, not {type(path).__name__}: pass e.g. 'student'."
+            f"{what} takes a folder as a str or pathlib.Path, "
+            f"not {type(path).__name__}: pass e.g. 'student'."
         )
     path = Path(path)
     if "\x00" in str(path):
@@ -365,10 +376,11 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
 
     Examples
     --------
-    >>> build_student_edition("/tmp/x", source="/no/such/lessons")
+    >>> build_student_edition("/tmp/x", source="/no/such/lessons")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: /no/such/lessons holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from.
+    ValueError: /no/such/lessons holds no lesson notebooks (NN_name.ipynb): pass the course's
+        notebooks/ folder with --from.
     """
     from cnnteach.exercises import lessons_dir
 
@@ -387,7 +399,8 @@ def build_student_edition(out, source=None, *, solutions: bool = True) -> BuildR
                 f"{str(where)[:120]} is too long to be a path on this system: choose a shorter one."
             ) from None
         raise ValueError(
-            f"{str(where)[:200]} cannot be written ({exc.strerror}): choose a folder you can write to, "
+            f"{str(where)[:200]} cannot be written "
+            f"({exc.strerror}): choose a folder you can write to, "
             f"or free some space, then build again."
         ) from None
 
@@ -396,7 +409,8 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
     lessons = sorted(source.glob("[0-9][0-9]_*.ipynb")) if source and source.is_dir() else []
     if not lessons:
         raise ValueError(
-            f"{source} holds no lesson notebooks (NN_name.ipynb): pass the course's notebooks/ folder with --from."
+            f"{source} holds no lesson notebooks (NN_name.ipynb): "
+            "pass the course's notebooks/ folder with --from."
         )
     if out.exists() and not out.is_dir():
         raise ValueError(
@@ -404,7 +418,8 @@ def _build(out: Path, source, solutions: bool) -> BuildReport:
         )
     if out.resolve() == source.resolve():
         raise ValueError(
-            f"{out} is the lessons folder itself: choose another folder, or the solutions would be overwritten."
+            f"{out} is the lessons folder itself: choose another "
+            "folder, or the solutions would be overwritten."
         )
     editions = [
         (lesson, student_notebook(_read_lesson(lesson))) for lesson in lessons
@@ -476,7 +491,8 @@ def _solutions_switch(out: Path, manifest: dict, solutions: bool, report: BuildR
             report.notes.append("solutions are turned back on in this edition")
         else:
             report.notes.append(
-                f"{marker.name} was not written by a build, so solution() stays off; delete it to turn solutions on"
+                f"{marker.name} was not written by a build, so "
+                "solution() stays off; delete it to turn solutions on"
             )
             return
     manifest["solutions"] = True

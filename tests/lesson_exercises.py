@@ -53,17 +53,23 @@ def exercise_cells(notebook: Path) -> dict[str, ExerciseCell]:
         ids = CHECK_ID.findall(cell["source"])
         if cell["cell_type"] != "code" or not ids or not SOLUTION_RE.search(cell["source"]):
             continue
-        assert len(ids) == 1 and ids[0] not in found, f"{notebook.name}: one exercise per cell, checked once"
+        assert len(ids) == 1 and ids[0] not in found, (
+            f"{notebook.name}: one exercise per cell, checked once"
+        )
         before = cells[index - 1] if index else {"cell_type": "code", "source": ""}
         markdown = before["source"] if before["cell_type"] == "markdown" else ""
-        found[ids[0]] = ExerciseCell(ids[0], notebook, index, cell["source"], markdown, cell.get("outputs", []))
+        found[ids[0]] = ExerciseCell(
+            ids[0], notebook, index, cell["source"], markdown, cell.get("outputs", [])
+        )
     return found
 
 
 def setup_imports(notebook: Path) -> dict:
     """The names the lesson's Setup cell imports (only its import statements are run)."""
     setup = next(c for c in read_cells(notebook) if c["cell_type"] == "code")
-    assert setup["source"].startswith("# Setup"), f"{notebook.name}: the first code cell is the Setup cell"
+    assert setup["source"].startswith("# Setup"), (
+        f"{notebook.name}: the first code cell is the Setup cell"
+    )
     tree = ast.parse(setup["source"])
     tree.body = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     namespace: dict = {}
@@ -74,10 +80,16 @@ def setup_imports(notebook: Path) -> dict:
 def free_names(source: str) -> set[str]:
     """Names a piece of code reads without defining them itself (a conservative estimate)."""
     tree = ast.parse(source)
-    assigned = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     assigned |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    assigned |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assigned |= {
+        a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs
+    }
+    loaded = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
     return loaded - assigned
 
 

@@ -1,4 +1,6 @@
-"""cnnteach.arithmetic: sizes agree with the shapes real Keras layers produce; bad input is refused."""
+"""cnnteach.arithmetic: sizes agree with the shapes real Keras layers produce;
+bad input is refused.
+"""
 
 import itertools
 
@@ -12,6 +14,7 @@ from cnnteach.arithmetic import (
     explain_conv_output,
     explain_pool_output,
     pool_output_size,
+    receptive_field,
     same_padding,
 )
 
@@ -57,8 +60,13 @@ def test_conv_output_size_equals_keras_conv2d_shapes(keras):
 def test_pool_output_size_equals_keras_pooling_shapes(keras, layer_name):
     layer_class = getattr(keras.layers, layer_name)
     rng = np.random.default_rng(5)
-    cases = [((s, s), (p, p), None, pad) for s in (1, 2, 3, 5, 6, 13, 26, 27, 28)
-             for p in (1, 2, 3, 4) for pad in ("valid", "same") if not (pad == "valid" and p > s)]
+    cases = [
+        ((s, s), (p, p), None, pad)
+        for s in (1, 2, 3, 5, 6, 13, 26, 27, 28)
+        for p in (1, 2, 3, 4)
+        for pad in ("valid", "same")
+        if not (pad == "valid" and p > s)
+    ]
     while len(cases) < 150:
         h, w, ph, pw, sh, sw = (int(v) for v in rng.integers(1, [30, 30, 6, 6, 5, 5]))
         pad = ("valid", "same")[int(rng.integers(2))]
@@ -67,28 +75,47 @@ def test_pool_output_size_equals_keras_pooling_shapes(keras, layer_name):
         cases.append(((h, w), (ph, pw), (sh, sw), pad))
     for (h, w), pool, stride, padding in cases:
         out = layer_class(pool, strides=stride, padding=padding)(np.zeros((1, h, w, 1), "float32"))
-        assert tuple(out.shape)[1:3] == pool_output_size((h, w), pool, stride, padding), ((h, w), pool, stride, padding)
+        assert tuple(out.shape)[1:3] == pool_output_size((h, w), pool, stride, padding), (
+            (h, w),
+            pool,
+            stride,
+            padding,
+        )
 
 
 def test_the_2019_model_sizes_and_parameters(keras):
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(10, 3, activation="relu"),
-        keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.MaxPooling2D((2, 2)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(100, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(10, 3, activation="relu"),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.MaxPooling2D((2, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(100, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     assert conv_output_size(28, 3) == 26
     assert pool_output_size(26, 2) == 13 and pool_output_size(13, 2) == 6
     counts = [layer.count_params() for layer in model.layers]
-    assert counts == [conv2d_params(3, 1, 10), 0, 0, 0, dense_params(360, 100), dense_params(100, 10)]
+    assert counts == [
+        conv2d_params(3, 1, 10),
+        0,
+        0,
+        0,
+        dense_params(360, 100),
+        dense_params(100, 10),
+    ]
     assert model.count_params() == 37_210
 
 
 def test_conv2d_params_counts_input_channels(keras):
-    for k, c, f, bias in [(3, 1, 10, True), (3, 10, 16, True), ((5, 3), 3, 4, False), (1, 7, 2, True)]:
+    for k, c, f, bias in [
+        (3, 1, 10, True),
+        (3, 10, 16, True),
+        ((5, 3), 3, 4, False),
+        (1, 7, 2, True),
+    ]:
         layer = keras.layers.Conv2D(f, k, use_bias=bias)
         layer.build((None, 12, 12, c))
         assert layer.count_params() == conv2d_params(k, c, f, use_bias=bias)
@@ -139,7 +166,9 @@ def test_explanations_fill_in_the_numbers():
     p = explain_pool_output(13, 2)
     assert (p.output_size, p.unused) == (6, 1) and "floor((13 - 2) / 2)" in p.formula
     assert explain_pool_output(26, 2).unused == 0
-    for i, k, s, pad in itertools.product(range(1, 15), range(1, 6), range(1, 5), ("valid", "same", 0, 1, 2)):
+    for i, k, s, pad in itertools.product(
+        range(1, 15), range(1, 6), range(1, 5), ("valid", "same", 0, 1, 2)
+    ):
         try:
             expected = conv_output_size(i, k, s, pad)
         except ValueError:
@@ -184,9 +213,14 @@ def test_impossible_conv_inputs_raise_one_clear_sentence(kwargs, message):
 
 
 def test_impossible_pool_and_param_inputs_raise():
-    for kwargs in [dict(input_size=1, pool_size=2), dict(input_size=13, pool_size=0),
-                   dict(input_size=13, pool_size=2, stride=0), dict(input_size=13, pool_size=2, padding=1),
-                   dict(input_size=13, pool_size=2, padding="full"), dict(input_size=13.0, pool_size=2)]:
+    for kwargs in [
+        dict(input_size=1, pool_size=2),
+        dict(input_size=13, pool_size=0),
+        dict(input_size=13, pool_size=2, stride=0),
+        dict(input_size=13, pool_size=2, padding=1),
+        dict(input_size=13, pool_size=2, padding="full"),
+        dict(input_size=13.0, pool_size=2),
+    ]:
         with pytest.raises(ValueError):
             pool_output_size(**kwargs)
     with pytest.raises(ValueError, match="larger than the padded input"):
@@ -204,7 +238,6 @@ def test_impossible_pool_and_param_inputs_raise():
 
 
 # ----------------------------------------------------------------------------- receptive field
-from cnnteach.arithmetic import receptive_field
 
 
 def test_receptive_field_of_hand_worked_stacks():
@@ -212,13 +245,19 @@ def test_receptive_field_of_hand_worked_stacks():
     assert receptive_field([]) == (1, 1)
     assert receptive_field([(3, 1)]) == (3, 1)
     assert receptive_field([(3, 1), (3, 1)]) == (5, 1)
-    assert receptive_field([(3, 1), (3, 1), (3, 1)]) == (7, 1)  # three 3 × 3 see what one 7 × 7 sees
+    assert receptive_field([(3, 1), (3, 1), (3, 1)]) == (
+        7,
+        1,
+    )  # three 3 × 3 see what one 7 × 7 sees
     assert receptive_field([(3, 1), (2, 2), (2, 2)]) == (6, 4)  # the 2019 network
     assert receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]) == (10, 4)  # conv, pool, conv, pool
     # strides > 1: 1 + 2*1 = 3, j 2; 3 + 2*2 = 7, j 4; 7 + 1*4 = 11, j 8
     assert receptive_field([(3, 2), (3, 2), (2, 2)]) == (11, 8)
     assert receptive_field([(7, 2), (3, 2)]) == (11, 4)  # ResNet's stem
-    assert receptive_field([(1, 2), (3, 1)]) == (5, 2)  # a 1 × 1 with stride only spreads the next layer
+    assert receptive_field([(1, 2), (3, 1)]) == (
+        5,
+        2,
+    )  # a 1 × 1 with stride only spreads the next layer
     assert receptive_field([(5, 5)]) == (5, 5)
     assert receptive_field(((3, 1), [2, 2])) == (4, 2)
     assert receptive_field(np.array([[3, 1], [2, 2], [2, 2]])) == (6, 4)
@@ -239,25 +278,45 @@ def test_receptive_field_agrees_with_a_brute_force_count():
 
 def test_receptive_field_of_keras_models(keras):
     layers = keras.layers
-    blog = keras.Sequential([
-        keras.Input((28, 28, 1)), layers.Conv2D(10, 3, activation="relu"), layers.MaxPooling2D((2, 2)),
-        layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dense(100, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ])
+    blog = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(10, 3, activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dense(100, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     assert receptive_field(blog) == (6, 4)
-    lesson = keras.Sequential([
-        keras.Input((28, 28, 1)), layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(10),
-    ])
+    lesson = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(16, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10),
+        ]
+    )
     assert receptive_field(lesson) == (10, 4)
-    extras = keras.Sequential([
-        keras.Input((32, 32, 1)),
-        keras.Sequential([layers.RandomTranslation(0.1, 0.1), layers.RandomZoom(0.1)]),
-        layers.Conv2D(8, 3, strides=2, padding="same"), layers.BatchNormalization(), layers.ReLU(),
-        layers.Dropout(0.5), layers.Conv2D(8, 3, dilation_rate=2, padding="same"),  # spans 5
-        layers.AveragePooling2D(3, strides=1), layers.Dense(4),  # Dense on a map: per position
-        layers.GlobalAveragePooling2D(), layers.Dense(2),
-    ])
+    extras = keras.Sequential(
+        [
+            keras.Input((32, 32, 1)),
+            keras.Sequential([layers.RandomTranslation(0.1, 0.1), layers.RandomZoom(0.1)]),
+            layers.Conv2D(8, 3, strides=2, padding="same"),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Dropout(0.5),
+            layers.Conv2D(8, 3, dilation_rate=2, padding="same"),  # spans 5
+            layers.AveragePooling2D(3, strides=1),
+            layers.Dense(4),  # Dense on a map: per position
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2),
+        ]
+    )
     # (3, 2): 3, j 2; dilated (5, 1): 3 + 4*2 = 11; pool (3, 1): 11 + 2*2 = 15
     assert receptive_field(extras) == (15, 2)
     inputs = keras.Input((16, 16, 1))
@@ -267,20 +326,29 @@ def test_receptive_field_of_keras_models(keras):
 
 
 def test_receptive_field_equals_where_the_gradient_is_non_zero(keras):
-    """One output position's gradient with respect to the input is non-zero on exactly its window."""
+    """One output position's gradient with respect to the input is non-zero on exactly its
+    window."""
     tf = pytest.importorskip("tensorflow")
     layers = keras.layers
-    model = keras.Sequential([
-        keras.Input((40, 40, 1)),
-        layers.Conv2D(3, 3),                 # (3, 1)
-        layers.AveragePooling2D(2),          # (2, 2): no max, so no pixel's gradient is hidden
-        layers.Conv2D(2, 3, strides=2),      # (3, 2)
-        layers.Conv2D(1, 3),                 # (3, 1)
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((40, 40, 1)),
+            layers.Conv2D(3, 3),  # (3, 1)
+            layers.AveragePooling2D(2),  # (2, 2): no max, so no pixel's gradient is hidden
+            layers.Conv2D(2, 3, strides=2),  # (3, 2)
+            layers.Conv2D(1, 3),  # (3, 1)
+        ]
+    )
     keras.utils.set_random_seed(0)
-    for layer in model.layers:  # positive weights, linear activations: every path adds, none cancels
-        layer.set_weights([np.random.default_rng(1).uniform(0.1, 1.0, w.shape).astype("float32")
-                           for w in layer.get_weights()])
+    for (
+        layer
+    ) in model.layers:  # positive weights, linear activations: every path adds, none cancels
+        layer.set_weights(
+            [
+                np.random.default_rng(1).uniform(0.1, 1.0, w.shape).astype("float32")
+                for w in layer.get_weights()
+            ]
+        )
     size, jump = receptive_field(model)
     assert (size, jump) == (1 + 2 * 1 + 1 * 1 + 2 * 2 + 2 * 4, 4) == (16, 4)
     image = tf.constant(np.random.default_rng(2).uniform(size=(1, 40, 40, 1)).astype("float32"))
@@ -307,7 +375,11 @@ def test_dilated_receptive_field_matches_the_gradient(keras):
         value = model(image)[0, 0, 0, 0]
     rows, _ = np.nonzero(tape.gradient(value, image).numpy()[0, :, :, 0])
     assert receptive_field(model) == (7, 1) == (rows.max() + 1, 1)
-    assert sorted(set(rows)) == [0, 3, 6]  # a dilated window spans 7 pixels but reads only 3 of them
+    assert sorted(set(rows)) == [
+        0,
+        3,
+        6,
+    ]  # a dilated window spans 7 pixels but reads only 3 of them
 
 
 @pytest.mark.parametrize(
@@ -339,7 +411,10 @@ def test_receptive_field_refuses_models_it_cannot_follow(keras):
     branch = layers.Add()([layers.Conv2D(4, 3, padding="same")(inputs), inputs])
     with pytest.raises(ValueError, match="joins two paths"):
         receptive_field(keras.Model(inputs, branch))
-    for odd, words in [(layers.UpSampling2D(2), "UpSampling2D"), (layers.Conv2DTranspose(2, 3), "Conv2DTranspose")]:
+    for odd, words in [
+        (layers.UpSampling2D(2), "UpSampling2D"),
+        (layers.Conv2DTranspose(2, 3), "Conv2DTranspose"),
+    ]:
         with pytest.raises(ValueError, match=f"does not know how layer .* \\({words}\\)"):
             receptive_field(keras.Sequential([keras.Input((8, 8, 1)), odd]))
     with pytest.raises(ValueError, match="non-square kernel"):

@@ -195,7 +195,8 @@ def test_wrong_dimensions(copy_of):
     (copy_of / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(arr)))
     raises_and_keeps(
         copy_of,
-        r"t10k-images-idx3-ubyte.gz has shape \(10000, 28, 27\) but t10k-images-idx3-ubyte must be \(10000, 28, 28\)",
+        r"t10k-images-idx3-ubyte.gz has shape \(10000, 28, 27\) "
+        r"but t10k-images-idx3-ubyte must be \(10000, 28, 28\)",
     )
 
 
@@ -218,7 +219,8 @@ def test_one_changed_byte_is_caught_by_the_checksum(copy_of):
     (copy_of / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(content)))
     raises_and_keeps(
         copy_of,
-        r"t10k-images-idx3-ubyte.gz fails its checksum \(MD5 [0-9a-f]{32} instead of the published 2646ac647ad5339dbf082846283269ea\)",
+        r"t10k-images-idx3-ubyte.gz fails its checksum \(MD5 [0-9a-f]{32} "
+        r"instead of the published 2646ac647ad5339dbf082846283269ea\)",
     )
 
 
@@ -388,7 +390,8 @@ def test_a_student_account_can_read_the_shared_install(
             os.umask(old)
         code = (
             "import os, sys, concurrent.futures.thread; from cnnteach.data import load_mnist; "
-            "os.setgid(65534); os.setuid(65534); (x, y), _ = load_mnist(sys.argv[1]); print(os.getuid(), y[0])"
+            "os.setgid(65534); os.setuid(65534); (x, y), _ = "
+            "load_mnist(sys.argv[1]); print(os.getuid(), y[0])"
         )
         done = subprocess.run(
             [sys.executable, "-c", code, str(target)],

@@ -32,8 +32,13 @@ def small_model():
     import keras
 
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                             keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_draw_strokes_draws_a_round_pen_on_a_white_page():
@@ -69,11 +74,14 @@ def test_a_data_url_reads_like_the_picture_it_holds(small_model):
         np.testing.assert_allclose(p, from_array[1], rtol=1e-6)
 
 
-@pytest.mark.parametrize("drawing, words", [
-    (data_url(np.full((PAD_SIZE, PAD_SIZE), 255, np.uint8)), "blank"),
-    ("data:text/plain;base64,aGVsbG8=", "data:image/png"),
-    ("data:image/png;base64,aGVsbG8=", "not a picture"),
-])
+@pytest.mark.parametrize(
+    "drawing, words",
+    [
+        (data_url(np.full((PAD_SIZE, PAD_SIZE), 255, np.uint8)), "blank"),
+        ("data:text/plain;base64,aGVsbG8=", "data:image/png"),
+        ("data:image/png;base64,aGVsbG8=", "not a picture"),
+    ],
+)
 def test_unreadable_drawings_raise_one_sentence(small_model, drawing, words):
     with pytest.raises(ValueError, match=words):
         read_drawing(small_model, drawing)

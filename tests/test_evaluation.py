@@ -1,4 +1,6 @@
-"""cnnteach.evaluation: layer tables, figures, mistakes, and MNIST-style preprocessing of any picture."""
+"""cnnteach.evaluation: layer tables, figures, mistakes,
+and MNIST-style preprocessing of any picture.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,16 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
-from cnnteach.evaluation import (architecture_table, confident_mistakes, load_picture, plot_architecture,
-                                 plot_confusion_matrix, plot_learning_curves, predict_digit, preprocess_digit)
+from cnnteach.evaluation import (
+    architecture_table,
+    confident_mistakes,
+    load_picture,
+    plot_architecture,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    predict_digit,
+    preprocess_digit,
+)
 
 
 def drawn_seven(size=(200, 160), offset=(0, 0), ink=0, page=255, mode="L"):
@@ -32,10 +42,15 @@ def test_dark_on_light_becomes_mnist_style():
     digit = preprocess_digit(drawn_seven(size=(300, 260)))
     assert digit.shape == (28, 28) and digit.dtype == np.float32
     assert 0.0 <= digit.min() and digit.max() == pytest.approx(1.0)
-    assert digit[0].max() == 0 and digit[:, 0].max() == 0  # black border: the digit is white on black
+    assert (
+        digit[0].max() == 0 and digit[:, 0].max() == 0
+    )  # black border: the digit is white on black
     ink = digit > 0.3
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 in (19, 20)  # longer side scaled to 20 pixels
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 in (
+        19,
+        20,
+    )  # longer side scaled to 20 pixels
     cy, cx = centre_of_mass(digit)
     assert abs(cy - 13.5) <= 0.6 and abs(cx - 13.5) <= 0.6
 
@@ -50,7 +65,9 @@ def test_light_on_dark_is_kept_and_invert_can_be_forced():
     light = drawn_seven(ink=255, page=0)
     dark = drawn_seven()
     np.testing.assert_allclose(preprocess_digit(light), preprocess_digit(dark), atol=1e-5)
-    np.testing.assert_allclose(preprocess_digit(light, invert=False), preprocess_digit(dark, invert=True), atol=1e-5)
+    np.testing.assert_allclose(
+        preprocess_digit(light, invert=False), preprocess_digit(dark, invert=True), atol=1e-5
+    )
     with pytest.raises(ValueError, match="invert"):
         preprocess_digit(dark, invert="yes")
 
@@ -129,8 +146,12 @@ def test_confusion_matrix_figure():
 
 
 def test_learning_curves():
-    history = {"loss": [0.3, 0.1, 0.05], "accuracy": [0.9, 0.97, 0.98], "val_loss": [0.2, 0.1, 0.09],
-               "val_accuracy": [0.95, 0.97, 0.975]}
+    history = {
+        "loss": [0.3, 0.1, 0.05],
+        "accuracy": [0.9, 0.97, 0.98],
+        "val_loss": [0.2, 0.1, 0.09],
+        "val_accuracy": [0.95, 0.97, 0.975],
+    }
     axes = plot_learning_curves(history, ax=Figure().subplots(1, 2))
     assert [len(a.lines) for a in axes] == [2, 2]
     assert list(axes[1].lines[1].get_ydata()) == history["val_accuracy"]
@@ -140,7 +161,7 @@ def test_learning_curves():
         plot_learning_curves(history, ax=Figure().subplots())
 
 
-# ----------------------------------------------------------------------------- layer table (needs Keras)
+# ------------------------------------------------------------------------ layer table (needs Keras)
 def test_architecture_table_of_the_2019_model():
     pytest.importorskip("keras")
     from cnnteach.models import blog_model
@@ -158,14 +179,16 @@ def test_architecture_table_other_options():
     keras = pytest.importorskip("keras")
     from keras import layers
 
-    model = keras.Sequential([
-        keras.Input((28, 28, 3)),
-        layers.Conv2D(8, 5, strides=2, padding="same", use_bias=False),
-        layers.Dropout(0.5),
-        layers.AveragePooling2D(3, strides=1),
-        layers.Flatten(),
-        layers.Dense(10),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 3)),
+            layers.Conv2D(8, 5, strides=2, padding="same", use_bias=False),
+            layers.Dropout(0.5),
+            layers.AveragePooling2D(3, strides=1),
+            layers.Flatten(),
+            layers.Dense(10),
+        ]
+    )
     table = architecture_table(model)
     assert table[0].by_formula == "ceil(28/2) = 14" and table[0].params_by_hand == "5*5*3*8 = 600"
     assert table[1].kind == "Dropout" and table[1].params == 0

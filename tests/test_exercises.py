@@ -1,4 +1,6 @@
-"""cnnteach.exercises: check never raises, wrong answers are refused, solutions come from the lessons."""
+"""cnnteach.exercises: check never raises, wrong answers are refused,
+solutions come from the lessons.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +30,11 @@ from cnnteach.student import strip_solutions
 @exercise("00.demo-square", "Write square(x).", explanation="Multiply x by itself.")
 def _square(answer):
     fn = answer
-    return None if exercises.call(fn, 3) == 9 and exercises.call(fn, -2) == 4 else "square(3) should be 9."
+    return (
+        None
+        if exercises.call(fn, 3) == 9 and exercises.call(fn, -2) == 4
+        else "square(3) should be 9."
+    )
 
 
 @exercise("00.demo-shape", "Give the shape of one batch.")
@@ -43,9 +49,33 @@ def _vector(answer):
 
 
 WRONG_ANSWERS = [
-    0, -1, 3.5, 10**100, float("nan"), float("inf"), True, "784", "", b"bytes", [], [1, 2], (28, 28),
-    {"a": 1}, {1, 2}, np.zeros((2, 2)), np.array("text"), np.array([1, "a"], dtype=object), object(),
-    lambda: None, lambda x: x, print, type, Exception("boom"), np.float64("nan"), range(10), slice(3),
+    0,
+    -1,
+    3.5,
+    10**100,
+    float("nan"),
+    float("inf"),
+    True,
+    "784",
+    "",
+    b"bytes",
+    [],
+    [1, 2],
+    (28, 28),
+    {"a": 1},
+    {1, 2},
+    np.zeros((2, 2)),
+    np.array("text"),
+    np.array([1, "a"], dtype=object),
+    object(),
+    lambda: None,
+    lambda x: x,
+    print,
+    type,
+    Exception("boom"),
+    np.float64("nan"),
+    range(10),
+    slice(3),
 ]
 
 
@@ -92,8 +122,7 @@ def test_placeholder_is_not_attempted(placeholder):
 
 
 def test_function_still_returning_placeholder_is_not_attempted():
-    def square(x):
-        ...
+    def square(x): ...
 
     assert check("00.demo-square", square).status == "not attempted"
 
@@ -108,7 +137,9 @@ def test_feedback_displays_in_text_and_html():
     good, bad = check("00.demo-shape", (1, 28, 28, 1)), check("00.demo-shape", (28, 28))
     assert repr(good).startswith("✓ Correct (00.demo-shape)")
     assert "A batch of one image" in repr(bad)
-    assert "Correct" in good._repr_html_() and "&lt;" in Feedback("x", "not yet", "<b>")._repr_html_()
+    assert (
+        "Correct" in good._repr_html_() and "&lt;" in Feedback("x", "not yet", "<b>")._repr_html_()
+    )
 
 
 def test_expect_helpers():
@@ -133,10 +164,22 @@ def test_registry_ids_are_well_formed_and_lessons_are_sorted():
 
 def test_solution_reads_the_worked_code_from_the_lesson(tmp_path, monkeypatch):
     lesson = {
-        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": (
-            "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION\n"
-            "check('00.demo-square', square)")}],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": (
+                    "def square(x):\n    ### BEGIN SOLUTION\n    "
+                    "return x * x\n    ### END SOLUTION\n"
+                    "check('00.demo-square', square)"
+                ),
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
     (tmp_path / "00_demo.ipynb").write_text(json.dumps(lesson))
     monkeypatch.setenv("CNNTEACH_LESSONS", str(tmp_path))
@@ -148,17 +191,25 @@ def test_solution_reads_the_worked_code_from_the_lesson(tmp_path, monkeypatch):
     assert "no exercise called" in repr(solution("99.nope"))
 
 
-# ----------------------------------------------------------------------------- fairness rules, built in once
+# -------------------------------------------------------------------- fairness rules, built in once
 number_demo = exercises.number_exercise(
-    "00.demo-iou", 1 / 7, hints={0.25: "Divide by the union, not by one box."}, otherwise="Intersection / union."
+    "00.demo-iou",
+    1 / 7,
+    hints={0.25: "Divide by the union, not by one box."},
+    otherwise="Intersection / union.",
 )
 exercises.shape_exercise(
-    "00.demo-batch-shape", (32, 14, 14, 8), axes=("images", "rows", "columns", "channels"),
-    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."}, otherwise="Rows: ceil(28 / 2).",
+    "00.demo-batch-shape",
+    (32, 14, 14, 8),
+    axes=("images", "rows", "columns", "channels"),
+    hints={lambda s: s[1:3] == (12, 12): "That is padding='valid'."},
+    otherwise="Rows: ceil(28 / 2).",
 )
 
 
-@pytest.mark.parametrize("right", [1 / 7, 0.143, 0.1429, np.float32(1 / 7), np.array(1 / 7), 100 / 700])
+@pytest.mark.parametrize(
+    "right", [1 / 7, 0.143, 0.1429, np.float32(1 / 7), np.array(1 / 7), 100 / 700]
+)
 def test_a_number_written_naturally_is_accepted(right):
     assert check("00.demo-iou", right)
 
@@ -170,7 +221,9 @@ def test_a_number_rounded_too_far_is_told_to_give_3_decimals_not_blamed(rounded)
     assert feedback.message.startswith("Right idea: give at least 3 decimals"), feedback
 
 
-@pytest.mark.parametrize("wrong, hint", [(0.25, "union"), (0.2, "Intersection / union"), (0.15, "Intersection")])
+@pytest.mark.parametrize(
+    "wrong, hint", [(0.25, "union"), (0.2, "Intersection / union"), (0.15, "Intersection")]
+)
 def test_a_wrong_number_is_refused_with_its_hint(wrong, hint):
     feedback = check("00.demo-iou", wrong)
     assert not feedback and hint in feedback.message and "Right idea" not in feedback.message
@@ -189,15 +242,23 @@ def test_a_shape_with_none_for_the_batch_gets_the_batch_size():
     assert "the batch here is 32" in wrong_too.message and "padding='valid'" in wrong_too.message
 
 
-@pytest.mark.parametrize("right", [(32, 14, 14, 8), [32, 14, 14, 8], np.array([32, 14, 14, 8]), (32.0, 14, 14, 8)])
+@pytest.mark.parametrize(
+    "right", [(32, 14, 14, 8), [32, 14, 14, 8], np.array([32, 14, 14, 8]), (32.0, 14, 14, 8)]
+)
 def test_a_shape_written_naturally_is_accepted(right):
     assert check("00.demo-batch-shape", right)
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    ((8, 14, 14, 32), "wrong order"), ((14, 14, 8), "Give 4 numbers"), ("(32, 14, 14, 8)", "without quotes"),
-    (32, "one number"), ([32] * 100, "100 numbers"),
-])
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        ((8, 14, 14, 32), "wrong order"),
+        ((14, 14, 8), "Give 4 numbers"),
+        ("(32, 14, 14, 8)", "without quotes"),
+        (32, "one number"),
+        ([32] * 100, "100 numbers"),
+    ],
+)
 def test_a_wrong_shape_is_refused_with_a_hint(wrong, hint):
     feedback = check("00.demo-batch-shape", wrong)
     assert not feedback and hint in feedback.message, feedback
@@ -219,14 +280,22 @@ def test_a_function_that_raises_is_reported_with_its_error_and_input():
 
     feedback = check("00.demo-square", square)
     assert not feedback
-    assert feedback.message == "Your function raised ZeroDivisionError: division by zero on input square(3)."
+    assert (
+        feedback.message
+        == "Your function raised ZeroDivisionError: division by zero on input square(3)."
+    )
     assert "You gave a function" not in feedback.message
     assert "on input your_function(3)" in check("00.demo-square", lambda x: [][x]).message
 
 
-# ----------------------------------------------------------------------------- every lesson: one round trip
-LESSON_CELLS = [cell for path in lesson_exercises.lessons() for cell in lesson_exercises.exercise_cells(path).values()]
-#: Exercises whose solution reads a value the lesson builds (checked through the stored output instead).
+# --------------------------------------------------------------------- every lesson: one round trip
+LESSON_CELLS = [
+    cell
+    for path in lesson_exercises.lessons()
+    for cell in lesson_exercises.exercise_cells(path).values()
+]
+#: Exercises whose solution reads a value the lesson builds (checked through the stored output
+#: instead).
 NEEDS_LESSON_STATE = {"12.dense-as-conv": {"fcn"}}
 MNIST_NAMES = {"x_train", "y_train", "x_test", "y_test"}
 
@@ -258,8 +327,12 @@ def test_round_trip_solution_is_correct_and_placeholder_is_not_attempted(cell):
     namespace = _namespace(cell)
     placeholder = lesson_exercises.run_cell(strip_solutions(cell.source), namespace, cell.notebook)
     assert [f.status for f in placeholder] == ["not attempted"], placeholder
-    missing = lesson_exercises.free_names(cell.source) - set(namespace) - set(dir(builtins)) - {"check"}
-    assert missing == NEEDS_LESSON_STATE.get(cell.exercise_id, set()), f"the solution needs {missing}"
+    missing = (
+        lesson_exercises.free_names(cell.source) - set(namespace) - set(dir(builtins)) - {"check"}
+    )
+    assert missing == NEEDS_LESSON_STATE.get(cell.exercise_id, set()), (
+        f"the solution needs {missing}"
+    )
     if missing:  # the lesson's own run, stored in the notebook, checked it
         shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
         assert shown.startswith(f"✓ Correct ({cell.exercise_id})"), shown
@@ -272,11 +345,13 @@ def test_round_trip_solution_is_correct_and_placeholder_is_not_attempted(cell):
 def test_each_question_is_written_once_in_its_lesson_and_solution_shows_it():
     for cell in LESSON_CELLS:
         assert cell.prompt, (
-            f"{cell.exercise_id}: the Markdown cell right before its exercise cell asks the question, "
+            f"{cell.exercise_id}: the Markdown cell right "
+            "before its exercise cell asks the question, "
             "starting '**Exercise N.**'"
         )
         assert exercises._REGISTRY[cell.exercise_id].prompt == "", (
-            f"{cell.exercise_id}: the question is written in the lesson; remove the prompt from the exercise bank"
+            f"{cell.exercise_id}: the question is written in the "
+            "lesson; remove the prompt from the exercise bank"
         )
         assert solution(cell.exercise_id).prompt == cell.prompt
 
@@ -285,7 +360,11 @@ def test_each_question_is_written_once_in_its_lesson_and_solution_shows_it():
 def test_exercises_are_numbered_in_order(path):
     cells = sorted(lesson_exercises.exercise_cells(path).values(), key=lambda c: c.index)
     markers = [exercises.PROMPT_RE.findall(c.markdown)[-1] for c in cells if c.prompt]
-    numbers = [int(re.match(r"\*\*Exercise (\d+)", m).group(1)) for m in markers if re.match(r"\*\*Exercise \d", m)]
+    numbers = [
+        int(re.match(r"\*\*Exercise (\d+)", m).group(1))
+        for m in markers
+        if re.match(r"\*\*Exercise \d", m)
+    ]
     if len(cells) > 1:
         assert numbers == list(range(1, len(cells) + 1)), markers
 
@@ -293,7 +372,9 @@ def test_exercises_are_numbered_in_order(path):
 @pytest.mark.parametrize("path", lesson_exercises.lessons(), ids=lambda p: p.stem)
 def test_solution_is_imported_wherever_a_lesson_mentions_it(path):
     if any("solution(" in c["source"] for c in lesson_exercises.read_cells(path)):
-        assert "solution" in _setup_imports(path), f"{path.name} mentions solution() but its Setup cell does not import it"
+        assert "solution" in _setup_imports(path), (
+            f"{path.name} mentions solution() but its Setup cell does not import it"
+        )
 
 
 X_TRAIN_LIKE = np.zeros((60000, 28, 28), dtype=np.uint8)

@@ -8,12 +8,12 @@ from cnnteach.layer_figures import plot_flatten, plot_kernel_responses
 from cnnteach.steps import KERNEL_NAMES, conv_step, make_kernel, pool_step
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def agg():
     import matplotlib
 
     matplotlib.use("Agg")
+
 
 def test_static_figures_draw(digit):
     drawn = plot_conv_step(conv_step(digit, 3, 1, 0, 8, 12))
@@ -38,7 +38,9 @@ def test_static_figures_draw(digit):
 def _slider_descriptions(explorer):
     import ipywidgets
 
-    return {w.description for w in explorer.controls.values() if isinstance(w, ipywidgets.IntSlider)}
+    return {
+        w.description for w in explorer.controls.values() if isinstance(w, ipywidgets.IntSlider)
+    }
 
 
 def test_conv_explorer_builds_and_updates_without_a_display(digit):

@@ -97,26 +97,62 @@ BOXES = np.array([[0, 0, 10, 10], [5, 5, 15, 15], [30, 30, 40, 40]], dtype=float
 #: (module, function name, working keyword arguments)
 CALLS = [
     (arithmetic, "conv_output_size", dict(input_size=28, kernel_size=3, stride=1, padding=0)),
-    (arithmetic, "pool_output_size", dict(input_size=26, pool_size=2, stride=None, padding="valid")),
+    (
+        arithmetic,
+        "pool_output_size",
+        dict(input_size=26, pool_size=2, stride=None, padding="valid"),
+    ),
     (arithmetic, "conv2d_params", dict(kernel_size=3, in_channels=1, filters=10, use_bias=True)),
     (arithmetic, "dense_params", dict(in_features=360, units=100, use_bias=True)),
     (arithmetic, "same_padding", dict(input_size=28, kernel_size=3, stride=1)),
     (arithmetic, "explain_conv_output", dict(input_size=28, kernel_size=3, stride=1, padding=0)),
     (arithmetic, "explain_pool_output", dict(input_size=26, pool_size=2, stride=None)),
-    (ops, "conv2d", dict(images=DIGITS[:2, ..., None] / 255, kernels=np.ones((3, 3, 1, 2)),
-                         bias=None, stride=1, padding="valid")),
-    (ops, "conv2d_loop", dict(images=DIGITS[:1, :8, :8, None] / 255, kernels=np.ones((3, 3, 1, 1)),
-                              bias=None, stride=1, padding="valid")),
-    (ops, "max_pool2d", dict(images=DIGITS[:2, ..., None], pool_size=2, stride=None, padding="valid")),
-    (ops, "avg_pool2d", dict(images=DIGITS[:2, ..., None], pool_size=2, stride=None, padding="valid")),
+    (
+        ops,
+        "conv2d",
+        dict(
+            images=DIGITS[:2, ..., None] / 255,
+            kernels=np.ones((3, 3, 1, 2)),
+            bias=None,
+            stride=1,
+            padding="valid",
+        ),
+    ),
+    (
+        ops,
+        "conv2d_loop",
+        dict(
+            images=DIGITS[:1, :8, :8, None] / 255,
+            kernels=np.ones((3, 3, 1, 1)),
+            bias=None,
+            stride=1,
+            padding="valid",
+        ),
+    ),
+    (
+        ops,
+        "max_pool2d",
+        dict(images=DIGITS[:2, ..., None], pool_size=2, stride=None, padding="valid"),
+    ),
+    (
+        ops,
+        "avg_pool2d",
+        dict(images=DIGITS[:2, ..., None], pool_size=2, stride=None, padding="valid"),
+    ),
     (ops, "pad_images", dict(images=DIGITS[:2, ..., None], pads=1, value=0.0)),
     (ops, "relu", dict(x=np.array([-1.0, 2.0]))),
     (ops, "flatten", dict(images=DIGITS[:2, ..., None])),
     (steps, "make_kernel", dict(name="blur", size=3)),
-    (steps, "conv_step", dict(image=DIGIT, kernel_size=3, stride=1, padding=0, row=0, col=0,
-                              kernel="vertical edge")),
-    (steps, "pool_step", dict(image=DIGIT, pool_size=2, stride=2, row=0, col=0, padding="valid",
-                              mode="max")),
+    (
+        steps,
+        "conv_step",
+        dict(image=DIGIT, kernel_size=3, stride=1, padding=0, row=0, col=0, kernel="vertical edge"),
+    ),
+    (
+        steps,
+        "pool_step",
+        dict(image=DIGIT, pool_size=2, stride=2, row=0, col=0, padding="valid", mode="max"),
+    ),
     (plots, "plot_digits", dict(images=DIGITS, labels=LABELS, ncols=6)),
     (plots, "plot_image", dict(image=DIGIT, title="t")),
     (plots, "plot_pixels", dict(image=DIGIT[:6, :6])),
@@ -131,12 +167,19 @@ CALLS = [
     (boxes, "iou", dict(box_a=(0, 0, 4, 4), box_b=(2, 2, 6, 6))),
     (boxes, "pairwise_iou", dict(boxes_a=BOXES, boxes_b=BOXES)),
     (boxes, "non_max_suppression", dict(boxes=BOXES, scores=[0.9, 0.8, 0.7], iou_threshold=0.5)),
-    (boxes, "average_precision", dict(true_boxes=BOXES, pred_boxes=BOXES, pred_scores=[0.9, 0.8, 0.7])),
+    (
+        boxes,
+        "average_precision",
+        dict(true_boxes=BOXES, pred_boxes=BOXES, pred_scores=[0.9, 0.8, 0.7]),
+    ),
     (detect, "make_canvas", dict(images=DIGITS, labels=LABELS, n_digits=2, size=64, seed=0, gap=0)),
     (detect, "make_canvases", dict(images=DIGITS, labels=LABELS, n=2)),
     (detect, "sliding_windows", dict(image=np.zeros((40, 40), np.uint8), size=28, stride=4)),
-    (detect, "plot_boxes", dict(image=np.zeros((40, 40), np.uint8), boxes=BOXES[:2], labels=[1, 2],
-                                scores=[0.9, 0.8])),
+    (
+        detect,
+        "plot_boxes",
+        dict(image=np.zeros((40, 40), np.uint8), boxes=BOXES[:2], labels=[1, 2], scores=[0.9, 0.8]),
+    ),
 ]
 
 TABLE = [
@@ -148,7 +191,9 @@ TABLE = [
 
 
 def _call(module_name: str, name: str, argument: str, value_name: str):
-    module, working = next((m, w) for m, n, w in CALLS if m.__name__.endswith(module_name) and n == name)
+    module, working = next(
+        (m, w) for m, n, w in CALLS if m.__name__.endswith(module_name) and n == name
+    )
     kwargs = dict(working)
     kwargs[argument] = _hostile()[value_name]
     return getattr(module, name), kwargs
@@ -211,8 +256,9 @@ def test_the_whole_training_set_is_not_drawn_in_full():
     plt.close("all")
 
 
-@settings(derandomize=True, max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     size=st.one_of(st.integers(-5, 40), st.floats(allow_nan=True, allow_infinity=True)),
     kernel=st.one_of(st.integers(-5, 40), st.none(), st.text(max_size=3)),
@@ -221,16 +267,21 @@ def test_the_whole_training_set_is_not_drawn_in_full():
 )
 def test_output_size_arithmetic_never_crashes(size, kernel, stride, padding):
     for function in (arithmetic.conv_output_size, arithmetic.explain_conv_output):
-        kind, detail = outcome(function, dict(input_size=size, kernel_size=kernel, stride=stride,
-                                              padding=padding))
+        kind, detail = outcome(
+            function, dict(input_size=size, kernel_size=kernel, stride=stride, padding=padding)
+        )
         assert kind == "clean", detail
 
 
-@settings(derandomize=True, max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    derandomize=True, max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
-    kernel=st.integers(-3, 40), stride=st.integers(-2, 6), padding=st.integers(-2, 6),
-    row=st.integers(-50, 50), col=st.integers(-50, 50),
+    kernel=st.integers(-3, 40),
+    stride=st.integers(-2, 6),
+    padding=st.integers(-2, 6),
+    row=st.integers(-50, 50),
+    col=st.integers(-50, 50),
 )
 def test_steps_never_raise_for_slider_values(kernel, stride, padding, row, col):
     step = steps.conv_step(DIGIT, kernel, stride, padding, row, col)

@@ -1,4 +1,6 @@
-"""Importing cnnteach and its light modules must not import TensorFlow or Keras, nor have side effects."""
+"""Importing cnnteach and its light modules must not import TensorFlow or Keras,
+nor have side effects.
+"""
 
 from __future__ import annotations
 

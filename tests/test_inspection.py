@@ -70,7 +70,11 @@ def test_rotate_turns_anticlockwise_on_screen():
 
 
 def test_transforms_need_one_image():
-    for transform in (lambda x: shift_digit(x, 1), lambda x: thicken_digit(x, 1), lambda x: rotate_digit(x, 10)):
+    for transform in (
+        lambda x: shift_digit(x, 1),
+        lambda x: thicken_digit(x, 1),
+        lambda x: rotate_digit(x, 10),
+    ):
         with pytest.raises(ValueError, match="one greyscale image"):
             transform(np.zeros((2, 28, 28)))
 
@@ -96,7 +100,9 @@ def test_occlusion_is_one_batch_and_finds_the_pixels_that_matter():
     assert heat.shape == (28, 28)
     assert np.allclose(heat[:14], 49 / 196) and np.allclose(heat[14:], 0)
     # explaining class 0 instead: hiding top ink *raises* its probability
-    heat0, label0 = occlusion_sensitivity(model, np.ones((28, 28), np.uint8) * 255, label=0, patch=4, stride=4)
+    heat0, label0 = occlusion_sensitivity(
+        model, np.ones((28, 28), np.uint8) * 255, label=0, patch=4, stride=4
+    )
     assert label0 == 0 and heat0[:14].max() < 0
 
 
@@ -134,7 +140,11 @@ def test_feature_maps_are_the_layers_outputs_and_conv2d_by_hand(model, digit):
 
     maps = inspection.feature_maps(model, digit)
     assert {k: v.shape for k, v in maps.items()} == {
-        "conv_1": (26, 26, 16), "pool_1": (13, 13, 16), "conv_2": (11, 11, 32), "pool_2": (5, 5, 32)}
+        "conv_1": (26, 26, 16),
+        "pool_1": (13, 13, 16),
+        "conv_2": (11, 11, 32),
+        "pool_2": (5, 5, 32),
+    }
     kernel, bias = model.get_layer("conv_1").get_weights()
     by_hand = ops.relu(ops.conv2d(digit[None, :, :, None] / 255.0, kernel, bias))[0]
     np.testing.assert_allclose(maps["conv_1"], by_hand, atol=1e-5)
@@ -152,7 +162,9 @@ def test_gradient_saliency_matches_finite_differences(model, digit):
         plus, minus = x.copy(), x.copy()
         plus[r, c] += eps
         minus[r, c] -= eps
-        p = model.predict(np.stack([plus, minus])[..., None].astype(np.float32), verbose=0)[:, label]
+        p = model.predict(np.stack([plus, minus])[..., None].astype(np.float32), verbose=0)[
+            :, label
+        ]
         numeric = abs(np.log(p[0]) - np.log(p[1])) / (2 * eps)
         assert saliency[r, c] == pytest.approx(numeric, rel=0.05, abs=1e-3)
     other, label3 = inspection.gradient_saliency(model, digit, label=3)
@@ -183,7 +195,9 @@ def test_plot_feature_maps_rows_per_layer():
 
 def test_plot_heatmap_draws_over_the_digit():
     fig, ax = plt.subplots()
-    assert plot_heatmap(np.zeros((28, 28), np.uint8), np.ones((28, 28)), ax=ax, symmetric=True) is ax
+    assert (
+        plot_heatmap(np.zeros((28, 28), np.uint8), np.ones((28, 28)), ax=ax, symmetric=True) is ax
+    )
     assert len(ax.images) == 2
     with pytest.raises(ValueError, match="image's shape"):
         plot_heatmap(np.zeros((28, 28)), np.ones((5, 5)))

@@ -43,7 +43,12 @@ def idx_shape_with_struct(data):
         ("01.invert", lambda image: 255 - image),
         ("01.invert", np.invert),
         ("01.invert", lambda image: (255 - image.astype(int)).astype(np.uint8)),
-        ("01.idx-shape", lambda data: tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(data[3]))),
+        (
+            "01.idx-shape",
+            lambda data: tuple(
+                int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(data[3])
+            ),
+        ),
         ("01.idx-shape", idx_shape_with_struct),
         ("01.idx-shape", lambda data: list(np.frombuffer(data[4 : 4 + 4 * data[3]], dtype=">u4"))),
     ],
@@ -56,7 +61,12 @@ def test_right_answers_are_accepted(exercise_id, answer):
 def test_mean_three_accepts_any_float_dtype_and_a_list(mnist):
     (x_train, y_train), _ = mnist
     mean = x_train[y_train == 3].mean(axis=0)
-    for answer in (mean, mean.astype(np.float32), mean.tolist(), np.mean(x_train[y_train == 3], axis=0)):
+    for answer in (
+        mean,
+        mean.astype(np.float32),
+        mean.tolist(),
+        np.mean(x_train[y_train == 3], axis=0),
+    ):
         assert check("01.mean-three", answer)
 
 
@@ -66,12 +76,40 @@ def raises(*args):
 
 
 JUNK = [
-    0, -1, 1, 3.5, 784, float("nan"), float("inf"), True, False, 1 + 2j,
-    "47040000", "6265", "", b"\x00",
-    [1, 2, 3], [[1, 2], [3]], (60000, 28, 28), range(3), {1, 2}, {"answer": 6265},
-    np.zeros((3, 3)), np.zeros((28, 28, 1)), np.zeros((2, 28, 28), dtype=np.uint8), np.array([]),
-    np.array(["a", "b"]), np.zeros(28), object(),
-    lambda *args: 0, lambda *args: "x", lambda *args: [1], lambda *args: args, raises, print, len,
+    0,
+    -1,
+    1,
+    3.5,
+    784,
+    float("nan"),
+    float("inf"),
+    True,
+    False,
+    1 + 2j,
+    "47040000",
+    "6265",
+    "",
+    b"\x00",
+    [1, 2, 3],
+    [[1, 2], [3]],
+    (60000, 28, 28),
+    range(3),
+    {1, 2},
+    {"answer": 6265},
+    np.zeros((3, 3)),
+    np.zeros((28, 28, 1)),
+    np.zeros((2, 28, 28), dtype=np.uint8),
+    np.array([]),
+    np.array(["a", "b"]),
+    np.zeros(28),
+    object(),
+    lambda *args: 0,
+    lambda *args: "x",
+    lambda *args: [1],
+    lambda *args: args,
+    raises,
+    print,
+    len,
 ]
 
 
@@ -103,7 +141,13 @@ def test_image_bytes_hints(answer, hint):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(1028, "test set"), (6742, "how many 1s"), (7, "label itself"), (6266, "Compare y_train with 7"), (6265.5, "whole number")],
+    [
+        (1028, "test set"),
+        (6742, "how many 1s"),
+        (7, "label itself"),
+        (6266, "Compare y_train with 7"),
+        (6265.5, "whole number"),
+    ],
 )
 def test_count_sevens_hints(answer, hint):
     assert hint in refused("01.count-sevens", answer).message
@@ -117,7 +161,9 @@ def test_mean_three_hints(mnist):
     assert "fractions" in refused("01.mean-three", np.round(mean)).message
     assert "shape (28, 28)" in refused("01.mean-three", mean[None]).message
     assert "one row" in refused("01.mean-three", mean[0]).message
-    assert "Select the images" in refused("01.mean-three", x_train[y_train == 8].mean(axis=0)).message
+    assert (
+        "Select the images" in refused("01.mean-three", x_train[y_train == 8].mean(axis=0)).message
+    )
     assert "Not yet" in repr(refused("01.mean-three", x_train[y_train == 3]))
 
 
@@ -146,9 +192,19 @@ def test_invert_hints(function, hint):
 @pytest.mark.parametrize(
     "function, hint",
     [
-        (lambda data: tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little") for i in range(data[3])), "big-endian"),
+        (
+            lambda data: tuple(
+                int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little") for i in range(data[3])
+            ),
+            "big-endian",
+        ),
         (lambda data: (60000, 28, 28), "data[3]"),
-        (lambda data: tuple(int.from_bytes(data[4 * i : 4 + 4 * i], "big") for i in range(data[3])), "start at byte 4"),
+        (
+            lambda data: tuple(
+                int.from_bytes(data[4 * i : 4 + 4 * i], "big") for i in range(data[3])
+            ),
+            "start at byte 4",
+        ),
         (lambda data: 60000, "tuple of whole numbers"),
         (lambda data: None, "replace the ..."),
     ],

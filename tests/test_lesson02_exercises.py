@@ -40,7 +40,10 @@ def test_the_lesson_registers_exactly_these_exercises():
         ("02.batch-numbers", 75264),
         ("02.batch-numbers", np.int64(75264)),
         ("02.prepare", lambda images: images[..., None].astype("float32") / 255),
-        ("02.prepare", lambda images: np.expand_dims(images, -1).astype(np.float32) / np.float32(255)),
+        (
+            "02.prepare",
+            lambda images: np.expand_dims(images, -1).astype(np.float32) / np.float32(255),
+        ),
         ("02.prepare", lambda images: (images / 255).astype("float32").reshape(*images.shape, 1)),
     ],
 )
@@ -65,11 +68,38 @@ def raises(*args):
 
 
 JUNK = [
-    0, -1, 3.5, 75264.5, float("nan"), True, 1 + 2j, "(5, 1, 28, 28)", "75264", "",
-    [1, 2, 3], [5, 28, 28, 1], (1, 28, 28, 1), (5, "1", 28, 28), ("a",), range(4), {5, 1}, {"shape": (5, 1, 28, 28)},
-    np.zeros((28, 28)), np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1), dtype=np.float32),
-    np.array([]), np.array(["a"]), object(), b"bytes",
-    lambda *args: 0, lambda *args: "x", lambda *args: args, lambda images: images, raises, print, len,
+    0,
+    -1,
+    3.5,
+    75264.5,
+    float("nan"),
+    True,
+    1 + 2j,
+    "(5, 1, 28, 28)",
+    "75264",
+    "",
+    [1, 2, 3],
+    [5, 28, 28, 1],
+    (1, 28, 28, 1),
+    (5, "1", 28, 28),
+    ("a",),
+    range(4),
+    {5, 1},
+    {"shape": (5, 1, 28, 28)},
+    np.zeros((28, 28)),
+    np.zeros((1, 28, 28, 1)),
+    np.ones((1, 28, 28, 1), dtype=np.float32),
+    np.array([]),
+    np.array(["a"]),
+    object(),
+    b"bytes",
+    lambda *args: 0,
+    lambda *args: "x",
+    lambda *args: args,
+    lambda images: images,
+    raises,
+    print,
+    len,
 ]
 
 
@@ -104,7 +134,12 @@ def test_expand_dims_shape_hints(answer, hint):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(32 * 28 * 28, "three"), (28 * 28 * 3, "32 of them"), (32 * 28 * 3, "every axis"), (1, "four numbers")],
+    [
+        (32 * 28 * 28, "three"),
+        (28 * 28 * 3, "32 of them"),
+        (32 * 28 * 3, "every axis"),
+        (1, "four numbers"),
+    ],
 )
 def test_batch_numbers_hints(answer, hint):
     assert hint in refused("02.batch-numbers", answer).message
@@ -120,7 +155,10 @@ def mutating_prepare(images):
     [
         (lambda images: images[..., None] / 255, "dtype is float64"),
         (lambda images: images[..., None].astype("float32"), "still run from 0 to 255"),
-        (lambda images: images[..., None].astype("float32") / images.max(), "not by the images' own maximum"),
+        (
+            lambda images: images[..., None].astype("float32") / images.max(),
+            "not by the images' own maximum",
+        ),
         (lambda images: images[:, None].astype("float32") / 255, "channels-first"),
         (lambda images: images.astype("float32") / 255, "add one channel axis"),
         (lambda images: images[..., None].astype("float32") / 256, "Divide every pixel by 255"),
@@ -142,5 +180,10 @@ def test_one_image_batch_hints(first_test_image, mnist):
     assert "0 to 255" in refused("02.one-image-batch", image[None, ..., None]).message
     assert "dtype float64" in refused("02.one-image-batch", image[None, ..., None] / 255).message
     other = mnist[1][0][1]
-    assert "first test image" in refused("02.one-image-batch", other[None, ..., None].astype("float32") / 255).message
-    assert "must be (1, 28, 28, 1)" in refused("02.one-image-batch", np.zeros((2, 28, 28, 1))).message
+    assert (
+        "first test image"
+        in refused("02.one-image-batch", other[None, ..., None].astype("float32") / 255).message
+    )
+    assert (
+        "must be (1, 28, 28, 1)" in refused("02.one-image-batch", np.zeros((2, 28, 28, 1))).message
+    )

@@ -34,7 +34,12 @@ def softmax_2(scores):
         ("03.categorical-shape", [100, 10]),
         ("03.categorical-shape", np.array([100, 10])),
         ("03.one-hot", lambda labels, num_classes=10: np.eye(num_classes)[labels]),
-        ("03.one-hot", lambda labels, num_classes=10: (np.asarray(labels)[:, None] == np.arange(num_classes)).astype(int)),
+        (
+            "03.one-hot",
+            lambda labels, num_classes=10: (
+                np.asarray(labels)[:, None] == np.arange(num_classes)
+            ).astype(int),
+        ),
         ("03.cross-entropy", -math.log(0.8)),
         ("03.cross-entropy", np.float32(0.2231)),
         ("03.cross-entropy", 0.223),
@@ -55,10 +60,38 @@ def raises(*args):
 
 
 JUNK = [
-    0, -1, 7, 3.5, float("nan"), float("inf"), True, 1 + 2j, "0.223", "(100, 10)", "",
-    [1, 2, 3], [7], [[0, 1], [1, 0]], (10, 100), range(10), {7}, {"label": 7},
-    np.zeros(10), np.ones(10), np.eye(10), np.array([]), np.array(["a"] * 10), object(), b"\x07",
-    lambda *args: 0, lambda *args: "x", lambda *args: args, lambda z, *rest: z, raises, print, len,
+    0,
+    -1,
+    7,
+    3.5,
+    float("nan"),
+    float("inf"),
+    True,
+    1 + 2j,
+    "0.223",
+    "(100, 10)",
+    "",
+    [1, 2, 3],
+    [7],
+    [[0, 1], [1, 0]],
+    (10, 100),
+    range(10),
+    {7},
+    {"label": 7},
+    np.zeros(10),
+    np.ones(10),
+    np.eye(10),
+    np.array([]),
+    np.array(["a"] * 10),
+    object(),
+    b"\x07",
+    lambda *args: 0,
+    lambda *args: "x",
+    lambda *args: args,
+    lambda z, *rest: z,
+    raises,
+    print,
+    len,
 ]
 
 
@@ -93,8 +126,15 @@ def test_one_hot_seven_hints(answer, hint):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [((10, 100), "Rows are examples"), ((100,), "integer labels"), ((100, 9), "ten classes"), ((100, 1), "ten classes"),
-     ((1, 10), "one row"), ("(100, 10)", "tuple"), (np.zeros((100, 10)), "not a shape")],
+    [
+        ((10, 100), "Rows are examples"),
+        ((100,), "integer labels"),
+        ((100, 9), "ten classes"),
+        ((100, 1), "ten classes"),
+        ((1, 10), "one row"),
+        ("(100, 10)", "tuple"),
+        (np.zeros((100, 10)), "not a shape"),
+    ],
 )
 def test_categorical_shape_hints(answer, hint):
     assert hint in refused("03.categorical-shape", answer).message
@@ -105,7 +145,10 @@ def test_categorical_shape_hints(answer, hint):
     [
         (lambda labels, num_classes=10: np.eye(num_classes)[labels].T, "transposed"),
         (lambda labels, num_classes=10: np.eye(10)[labels], "num_classes argument"),
-        (lambda labels, num_classes=10: np.eye(num_classes)[np.asarray(labels) - 1], "must have their 1"),
+        (
+            lambda labels, num_classes=10: np.eye(num_classes)[np.asarray(labels) - 1],
+            "must have their 1",
+        ),
         (lambda labels, num_classes=10: np.asarray(labels), "the shape must be"),
         (lambda labels, num_classes=10: None, "replace the ..."),
     ],
@@ -144,7 +187,10 @@ def test_cross_entropy_hints(answer, hint):
         (lambda z: z / z.sum(), "exponentiate them first"),
         (lambda z: np.exp(z - z.max()), "add up to 1"),
         (lambda z: np.full(len(z), 1 / len(z)), "not softmax"),
-        (lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(keepdims=True)[None], "probabilities, not shape"),
+        (
+            lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(keepdims=True)[None],
+            "probabilities, not shape",
+        ),
         (lambda z: None, "replace the ..."),
     ],
 )
@@ -169,7 +215,9 @@ def test_softmax_that_subtracts_the_minimum_is_refused():
         return exps / exps.sum()
 
     with np.errstate(all="ignore"):
-        assert np.isnan(subtracts_minimum(np.array([-1000.0, 0.0, 1000.0]))).any()  # the case that tells them apart
+        assert np.isnan(
+            subtracts_minimum(np.array([-1000.0, 0.0, 1000.0]))
+        ).any()  # the case that tells them apart
     feedback = refused("03.softmax", subtracts_minimum)
     assert "largest" in feedback.message and "not the smallest" in feedback.message
 
@@ -179,5 +227,7 @@ def test_softmax_reports_the_error_a_function_raises():
         return np.exp(z) / undefined_name  # noqa: F821 - the learner's mistake
 
     feedback = refused("03.softmax", softmax)
-    assert feedback.message.startswith("Your function raised NameError: name 'undefined_name' is not defined on input softmax(")
+    assert feedback.message.startswith(
+        "Your function raised NameError: name 'undefined_name' is not defined on input softmax("
+    )
     assert "You gave a function" not in feedback.message

@@ -7,23 +7,53 @@ import pytest
 
 from cnnteach.exercises import check, list_exercises
 
-WRONG_KINDS = ["24", None, ..., [24], {"rows": 24}, True, float("nan"), object(), lambda: 24, np.array([1, 2])]
+WRONG_KINDS = [
+    "24",
+    None,
+    ...,
+    [24],
+    {"rows": 24},
+    True,
+    float("nan"),
+    object(),
+    lambda: 24,
+    np.array([1, 2]),
+]
 
 
 def test_lesson_04_has_its_exercises():
     assert set(list_exercises("05")) == {
-        "05.output-size", "05.stride-no-tile", "05.conv-params", "05.predict-same-stride",
-        "05.horizontal-kernel", "05.output-size-function",
+        "05.output-size",
+        "05.stride-no-tile",
+        "05.conv-params",
+        "05.predict-same-stride",
+        "05.horizontal-kernel",
+        "05.output-size-function",
     }
 
 
-@pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("05.output-size", [24, 24.0, np.int64(24)], [23, 28, 26, 22, 25, -24, 0]),
-    ("05.stride-no-tile", [13, np.float32(13)], [13.5, 14, 12, 12.5, 26, 1, 7]),
-    ("05.conv-params", [1456, 1456.0], [160, 1440, 100, 1466, 0, 144]),
-    ("05.predict-same-stride", [(32, 14, 14, 8), [32, 14, 14, 8], np.array([32, 14, 14, 8])],
-     [(14, 14, 8), (32, 12, 12, 8), (32, 28, 28, 8), (32, 14, 14, 1), (1, 14, 14, 8), (32, 14, 8), (32, 7, 7, 8), 14]),
-])
+@pytest.mark.parametrize(
+    "exercise_id, right, wrong",
+    [
+        ("05.output-size", [24, 24.0, np.int64(24)], [23, 28, 26, 22, 25, -24, 0]),
+        ("05.stride-no-tile", [13, np.float32(13)], [13.5, 14, 12, 12.5, 26, 1, 7]),
+        ("05.conv-params", [1456, 1456.0], [160, 1440, 100, 1466, 0, 144]),
+        (
+            "05.predict-same-stride",
+            [(32, 14, 14, 8), [32, 14, 14, 8], np.array([32, 14, 14, 8])],
+            [
+                (14, 14, 8),
+                (32, 12, 12, 8),
+                (32, 28, 28, 8),
+                (32, 14, 14, 1),
+                (1, 14, 14, 8),
+                (32, 14, 8),
+                (32, 7, 7, 8),
+                14,
+            ],
+        ),
+    ],
+)
 def test_number_and_shape_exercises(exercise_id, right, wrong):
     for answer in right:
         assert check(exercise_id, answer), (exercise_id, answer)
@@ -42,8 +72,12 @@ def test_specific_hints_teach():
 
 
 def test_horizontal_kernel():
-    for right in ([[-1, -1, -1], [2, 2, 2], [-1, -1, -1]], [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
-                  np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]) * 0.5, [[0, 0, 0], [1, 1, 1], [-1, -1, -1]]):
+    for right in (
+        [[-1, -1, -1], [2, 2, 2], [-1, -1, -1]],
+        [[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
+        np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]) * 0.5,
+        [[0, 0, 0], [1, 1, 1], [-1, -1, -1]],
+    ):
         assert check("05.horizontal-kernel", right), right
     vertical = np.array([[-1, 0, 1]] * 3)
     cases = {
@@ -58,7 +92,14 @@ def test_horizontal_kernel():
         feedback = check("05.horizontal-kernel", kernel)
         assert not feedback, name
         assert hint in feedback.message, (name, feedback.message)
-    for wrong in [np.ones((5, 5)), [[1, 2], [3, 4]], "kernel", [[np.inf, 0, 0], [0, 0, 0], [0, 0, 0]], 3, None]:
+    for wrong in [
+        np.ones((5, 5)),
+        [[1, 2], [3, 4]],
+        "kernel",
+        [[np.inf, 0, 0], [0, 0, 0], [0, 0, 0]],
+        3,
+        None,
+    ]:
         assert not check("05.horizontal-kernel", wrong)
 
 
@@ -84,13 +125,23 @@ def test_output_size_function():
     assert not check("05.output-size-function", no_padding)
     assert "int" in check("05.output-size-function", floats).message
     assert check("05.output-size-function", lambda i, k, s, p: None).status == "not attempted"
-    for wrong in [lambda i, k, s, p: 1 / 0, lambda: 26, 26, "def f(): pass", lambda i, k, s, p: "26"]:
+    for wrong in [
+        lambda i, k, s, p: 1 / 0,
+        lambda: 26,
+        26,
+        "def f(): pass",
+        lambda i, k, s, p: "26",
+    ]:
         assert not check("05.output-size-function", wrong)
 
 
 def test_a_shape_with_none_for_the_batch_gets_the_batch_size():
     feedback = check("05.predict-same-stride", (None, 14, 14, 8))
-    assert not feedback and "the batch here is 32" in feedback.message and "ragged" not in feedback.message
+    assert (
+        not feedback
+        and "the batch here is 32" in feedback.message
+        and "ragged" not in feedback.message
+    )
     assert "the batch here is 32" in check("05.predict-same-stride", (None, 12, 12, 8)).message
 
 
@@ -107,5 +158,6 @@ def test_a_function_that_raises_is_reported_with_its_error_and_input():
     feedback = check("05.output-size-function", output_size)
     assert not feedback
     assert feedback.message == (
-        "Your function raised ZeroDivisionError: integer division or modulo by zero on input output_size(28, 3, 1, 0)."
+        "Your function raised ZeroDivisionError: integer division "
+        "or modulo by zero on input output_size(28, 3, 1, 0)."
     )

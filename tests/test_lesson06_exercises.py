@@ -10,15 +10,22 @@ WRONG_KINDS = ["8", None, ..., [8], {"a": 1}, True, float("inf"), object(), lamb
 
 def test_lesson_05_has_its_exercises():
     assert set(list_exercises("06")) == {
-        "06.pool-size", "06.max-pool-by-hand", "06.dense-params", "06.predict-shift", "06.avg-pool-function",
+        "06.pool-size",
+        "06.max-pool-by-hand",
+        "06.dense-params",
+        "06.predict-shift",
+        "06.avg-pool-function",
     }
 
 
-@pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("06.pool-size", [8, 8.0], [9, 26 / 3, 24, 13, 7, 0, -8]),
-    ("06.dense-params", [36100, np.int64(36100)], [36000, 360, 3600, 3700, 37210, 1010]),
-    ("06.predict-shift", [2, 2.0], [0, 1, 3, 4, 2.5]),
-])
+@pytest.mark.parametrize(
+    "exercise_id, right, wrong",
+    [
+        ("06.pool-size", [8, 8.0], [9, 26 / 3, 24, 13, 7, 0, -8]),
+        ("06.dense-params", [36100, np.int64(36100)], [36000, 360, 3600, 3700, 37210, 1010]),
+        ("06.predict-shift", [2, 2.0], [0, 1, 3, 4, 2.5]),
+    ],
+)
 def test_number_exercises(exercise_id, right, wrong):
     for answer in right:
         assert check(exercise_id, answer), (exercise_id, answer)
@@ -65,5 +72,12 @@ def test_avg_pool_function():
     assert "drop the last row" in check("06.avg-pool-function", keeps_odd).message
     assert not check("06.avg-pool-function", sums)
     assert check("06.avg-pool-function", lambda x: None).status == "not attempted"
-    for wrong in [lambda x: x, lambda x: x.mean(), lambda: 0, lambda x: "pooled", 3, lambda x: 1 / 0]:
+    for wrong in [
+        lambda x: x,
+        lambda x: x.mean(),
+        lambda: 0,
+        lambda x: "pooled",
+        3,
+        lambda x: 1 / 0,
+    ]:
         assert not check("06.avg-pool-function", wrong)

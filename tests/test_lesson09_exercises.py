@@ -9,14 +9,22 @@ WRONG_KINDS = ["[1, 0, 2]", None, ..., {"n": 1}, True, float("nan"), object(), l
 
 def test_lesson_08_has_its_exercises():
     assert set(list_exercises("09")) == {
-        "09.argmax-rows", "09.accuracy-from-matrix", "09.digit-recall", "09.invert-picture",
+        "09.argmax-rows",
+        "09.accuracy-from-matrix",
+        "09.digit-recall",
+        "09.invert-picture",
     }
 
 
 def test_argmax_rows():
     for right in ([1, 0, 2], (1, 0, 2), np.array([1, 0, 2])):
         assert check("09.argmax-rows", right)
-    for wrong, word in (([1, 0, 0], "row"), ([0.7, 0.6, 0.6], "position"), ([2, 1, 3], "0"), (1, "three")):
+    for wrong, word in (
+        ([1, 0, 0], "row"),
+        ([0.7, 0.6, 0.6], "position"),
+        ([2, 1, 3], "0"),
+        (1, "three"),
+    ):
         feedback = check("09.argmax-rows", wrong)
         assert not feedback and word in feedback.message, (wrong, feedback)
     for wrong in WRONG_KINDS:
@@ -26,7 +34,10 @@ def test_argmax_rows():
 def test_accuracy_from_matrix():
     assert check("09.accuracy-from-matrix", lambda m: np.trace(m) / np.sum(m))
     assert check("09.accuracy-from-matrix", lambda m: np.diag(m).sum() / m.sum())
-    assert "percentage" in check("09.accuracy-from-matrix", lambda m: 100 * np.trace(m) / m.sum()).message
+    assert (
+        "percentage"
+        in check("09.accuracy-from-matrix", lambda m: 100 * np.trace(m) / m.sum()).message
+    )
     assert "divide" in check("09.accuracy-from-matrix", lambda m: np.trace(m)).message
     assert "error" in check("09.accuracy-from-matrix", lambda m: 1 - np.trace(m) / m.sum()).message
     assert not check("09.accuracy-from-matrix", lambda m: m[0, 0] / m[0].sum())

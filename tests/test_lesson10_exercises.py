@@ -11,14 +11,24 @@ WRONG_KINDS = ["144", None, ..., [144], {"n": 144}, True, float("nan"), object()
 
 def test_lesson_09_has_its_exercises():
     assert set(list_exercises("10")) == {
-        "10.feature-map-shape", "10.filter-response", "10.occlude", "10.occlusion-count"}
+        "10.feature-map-shape",
+        "10.filter-response",
+        "10.occlude",
+        "10.occlusion-count",
+    }
 
 
-@pytest.mark.parametrize("exercise_id, right, wrong", [
-    ("10.feature-map-shape", [(11, 11, 32), [11, 11, 32], np.array([11, 11, 32])],
-     [(1, 11, 11, 32), (13, 13, 32), (5, 5, 32), (11, 11, 16), (26, 26, 16), (11, 32), 11]),
-    ("10.occlusion-count", [144, 144.0, np.int64(144)], [145, 12, 121, 529, 0, 143.5]),
-])
+@pytest.mark.parametrize(
+    "exercise_id, right, wrong",
+    [
+        (
+            "10.feature-map-shape",
+            [(11, 11, 32), [11, 11, 32], np.array([11, 11, 32])],
+            [(1, 11, 11, 32), (13, 13, 32), (5, 5, 32), (11, 11, 16), (26, 26, 16), (11, 32), 11],
+        ),
+        ("10.occlusion-count", [144, 144.0, np.int64(144)], [145, 12, 121, 529, 0, 143.5]),
+    ],
+)
 def test_number_and_shape_exercises(exercise_id, right, wrong):
     accepts_right_refuses_wrong(exercise_id, right, wrong + WRONG_KINDS)
 
@@ -28,7 +38,10 @@ def test_shape_hints_teach():
     assert "pool_1" in check("10.feature-map-shape", (13, 13, 32)).message
     assert "original" in check("10.occlusion-count", 145).message
     assert "batch axis" in check("10.feature-map-shape", (None, 11, 11, 32)).message
-    assert "whole training set" in check("10.feature-map-shape", np.zeros((60000, 28, 28), np.uint8)).message
+    assert (
+        "whole training set"
+        in check("10.feature-map-shape", np.zeros((60000, 28, 28), np.uint8)).message
+    )
 
 
 def test_filter_response():
@@ -50,16 +63,16 @@ def test_filter_response():
 def test_occlude():
     def right(image, row, col, size):
         out = image.copy()
-        out[row:row + size, col:col + size] = 0
+        out[row : row + size, col : col + size] = 0
         return out
 
     def in_place(image, row, col, size):
-        image[row:row + size, col:col + size] = 0
+        image[row : row + size, col : col + size] = 0
         return image
 
     def swapped(image, row, col, size):
         out = image.copy()
-        out[col:col + size, row:row + size] = 0
+        out[col : col + size, row : row + size] = 0
         return out
 
     assert check("10.occlude", right)

@@ -10,7 +10,11 @@ WRONG_KINDS = ["accuracy", None, ..., 3, {"lr": 0.05}, True, object(), np.array(
 
 
 def test_lesson_99_has_its_exercises():
-    assert set(list_exercises("99")) == {"99.predict-classes", "99.sgd-learning-rate", "99.history-keys"}
+    assert set(list_exercises("99")) == {
+        "99.predict-classes",
+        "99.sgd-learning-rate",
+        "99.history-keys",
+    }
 
 
 # ----------------------------------------------------------------------------- predict-classes
@@ -18,14 +22,17 @@ def right_predict_classes(model, x):
     return np.argmax(model.predict(x, verbose=0), axis=-1)
 
 
-@pytest.mark.parametrize("function, hint", [
-    (lambda model, x: model.predict(x, verbose=0), "largest one in each row"),
-    (lambda model, x: np.argmax(model.predict(x), axis=0), "shape (4,)"),
-    (lambda model, x: np.max(model.predict(x), axis=-1), "np.argmax, not np.max"),
-    (lambda model, x: np.array([3, 0, 9, 3]), "Call model.predict"),
-    (lambda model, x: np.argmax(model.predict(x)[::-1], axis=-1), "ROW"),
-    (lambda model, x: model.predict_classes(x), "AttributeError"),
-])
+@pytest.mark.parametrize(
+    "function, hint",
+    [
+        (lambda model, x: model.predict(x, verbose=0), "largest one in each row"),
+        (lambda model, x: np.argmax(model.predict(x), axis=0), "shape (4,)"),
+        (lambda model, x: np.max(model.predict(x), axis=-1), "np.argmax, not np.max"),
+        (lambda model, x: np.array([3, 0, 9, 3]), "Call model.predict"),
+        (lambda model, x: np.argmax(model.predict(x)[::-1], axis=-1), "ROW"),
+        (lambda model, x: model.predict_classes(x), "AttributeError"),
+    ],
+)
 def test_predict_classes_refuses_wrong_functions_with_a_hint(function, hint):
     feedback = check("99.predict-classes", function)
     assert not feedback and hint in feedback.message, feedback
@@ -41,7 +48,9 @@ def test_predict_classes_accepts_right_functions_and_refuses_the_placeholder():
 
 def test_the_stub_really_distinguishes_rows_from_columns():
     p = lesson99._PROBABILITIES
-    assert p.shape == (4, 10) and not np.array_equal(np.argmax(p, axis=-1)[:4], np.argmax(p, axis=0)[:4])
+    assert p.shape == (4, 10) and not np.array_equal(
+        np.argmax(p, axis=-1)[:4], np.argmax(p, axis=0)[:4]
+    )
 
 
 def test_predict_classes_solution_works_on_a_real_keras_model():

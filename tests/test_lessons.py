@@ -45,7 +45,9 @@ def test_opening_cell(lesson):
     first = nb.cells[0]
     assert first.cell_type == "markdown"
     lines = first.source.splitlines()
-    assert re.match(r"# [A-Z]", lines[0]) and not re.match(r"# \d", lines[0]), "H1 title without its number"
+    assert re.match(r"# [A-Z]", lines[0]) and not re.match(r"# \d", lines[0]), (
+        "H1 title without its number"
+    )
     summary = next(line for line in lines[1:] if line.strip())
     assert not summary.startswith(("**", "-", "#")), "a one-line summary follows the title"
     learn = first.source.split("**You will learn**", 1)
@@ -89,7 +91,9 @@ def test_prose_before_code(lesson):
     run = 0
     for cell in nb.cells:
         run = run + 1 if cell.cell_type == "code" else 0
-        assert run <= 3, f"more than three code cells in a row without prose, at: {cell.source[:60]!r}"
+        assert run <= 3, (
+            f"more than three code cells in a row without prose, at: {cell.source[:60]!r}"
+        )
 
 
 def test_stored_outputs_come_from_a_real_run(lesson):
@@ -100,26 +104,49 @@ def test_stored_outputs_come_from_a_real_run(lesson):
     assert counts == sorted(counts), "cells were executed top to bottom in one kernel"
     for cell in code:
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        assert not errors or "raises-exception" in tags(cell), f"unexpected error in {cell.source[:60]!r}"
+        assert not errors or "raises-exception" in tags(cell), (
+            f"unexpected error in {cell.source[:60]!r}"
+        )
     assert "widgets" not in nb.metadata, "widget state is stripped (its ids change every run)"
     assert nb.metadata.kernelspec.name == "python3"
-    done = subprocess.run([sys.executable, "-m", "nbstripout", "--verify", "--keep-output", "--keep-count", str(path)],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, f"{path.name} is not normalised: run `make outputs NB={path.relative_to(ROOT)}`"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbstripout",
+            "--verify",
+            "--keep-output",
+            "--keep-count",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, (
+        f"{path.name} is not normalised: run `make outputs NB={path.relative_to(ROOT)}`"
+    )
 
 
 def test_pngs_not_svg(lesson):
     path, nb = lesson
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            assert "image/svg+xml" not in output.get("data", {}), "figures are PNG (SVG carries a date)"
+            assert "image/svg+xml" not in output.get("data", {}), (
+                "figures are PNG (SVG carries a date)"
+            )
 
 
 def exercise_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and CHECK_ID.search(c.source) and SOLUTION_RE.search(c.source)]
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and CHECK_ID.search(c.source) and SOLUTION_RE.search(c.source)
+    ]
 
 
-@pytest.mark.parametrize("path", [p for p in LESSONS if "01" <= p.name[:2] <= "98"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in LESSONS if "01" <= p.name[:2] <= "98"], ids=lambda p: p.stem
+)
 def test_three_to_six_checked_exercises_with_recall_questions(path):
     nb = read(path)
     cells = exercise_cells(nb)
@@ -128,7 +155,9 @@ def test_three_to_six_checked_exercises_with_recall_questions(path):
     assert markdown.count("<summary>Answer") >= 2, "a few recall questions with hidden answers"
     for cell in cells:
         output = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-        assert "Correct" in output, f"the stored solution passes its own check: {cell.source[:60]!r}"
+        assert "Correct" in output, (
+            f"the stored solution passes its own check: {cell.source[:60]!r}"
+        )
 
 
 def test_every_exercise_is_in_a_lesson_and_every_check_is_registered():

@@ -1,4 +1,6 @@
-"""cnnteach.ops: the numpy layers equal Keras' layers to 1e-5; loop and vectorised versions agree."""
+"""cnnteach.ops: the numpy layers equal Keras' layers to 1e-5;
+loop and vectorised versions agree.
+"""
 
 import numpy as np
 import pytest
@@ -43,7 +45,9 @@ def test_conv2d_equals_keras_conv2d(keras, shape, kernel, stride, padding):
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
     small = slice(0, 1)  # the loop is slow: one image is enough
-    np.testing.assert_allclose(conv2d_loop(x[small], k, b, stride, padding), ours[small], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        conv2d_loop(x[small], k, b, stride, padding), ours[small], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_loop_equals_vectorised_with_integer_padding():
@@ -51,7 +55,9 @@ def test_loop_equals_vectorised_with_integer_padding():
     for padding, stride in [(1, 1), (2, 2), (3, (1, 2)), (0, 3)]:
         x, k, b = _random_case(rng, (2, 7, 8, 2), (3, 4, 3))
         fast = conv2d(x, k, b, stride=stride, padding=padding)
-        np.testing.assert_allclose(conv2d_loop(x, k, b, stride=stride, padding=padding), fast, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            conv2d_loop(x, k, b, stride=stride, padding=padding), fast, rtol=1e-5, atol=1e-5
+        )
         padded = np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
         np.testing.assert_allclose(conv2d(padded, k, b, stride=stride), fast, rtol=1e-5, atol=1e-5)
 
@@ -85,7 +91,10 @@ POOL_CASES = [
 @pytest.mark.parametrize("shape, pool, stride, padding", POOL_CASES)
 def test_pooling_equals_keras(keras, shape, pool, stride, padding):
     x = np.random.default_rng(shape[1] * 7 + shape[2]).normal(size=shape).astype("float32")
-    for ours, layer in [(max_pool2d, keras.layers.MaxPooling2D), (avg_pool2d, keras.layers.AveragePooling2D)]:
+    for ours, layer in [
+        (max_pool2d, keras.layers.MaxPooling2D),
+        (avg_pool2d, keras.layers.AveragePooling2D),
+    ]:
         expected = keras.ops.convert_to_numpy(layer(pool, strides=stride, padding=padding)(x))
         result = ours(x, pool, stride, padding)
         assert result.shape == expected.shape
@@ -93,7 +102,9 @@ def test_pooling_equals_keras(keras, shape, pool, stride, padding):
 
 
 def test_pooling_by_hand():
-    x = np.array([[1, 3, 2, 0, 7], [4, 6, 5, 1, 8], [0, 2, 9, 3, 6], [1, 1, 4, 8, 2], [5, 5, 5, 5, 5]], float)
+    x = np.array(
+        [[1, 3, 2, 0, 7], [4, 6, 5, 1, 8], [0, 2, 9, 3, 6], [1, 1, 4, 8, 2], [5, 5, 5, 5, 5]], float
+    )
     x = x[np.newaxis, :, :, np.newaxis]
     assert max_pool2d(x)[0, :, :, 0].tolist() == [[6, 5], [2, 9]]  # last row and column dropped
     assert avg_pool2d(x)[0, :, :, 0].tolist() == [[3.5, 2.0], [1.0, 6.0]]
@@ -119,19 +130,37 @@ def test_pad_images():
 
 
 @pytest.mark.parametrize("function", [conv2d, conv2d_loop])
-@pytest.mark.parametrize("images, kernels, kwargs, message", [
-    (np.zeros((28, 28)), np.zeros((3, 3, 1, 1)), {}, "must be 4-D"),
-    (np.zeros((1, 28, 28)), np.zeros((3, 3, 1, 1)), {}, "images[..., np.newaxis]"),
-    (np.zeros((1, 28, 28, 3)), np.zeros((3, 3, 1, 10)), {}, "3 channel(s) but the kernels expect 1"),
-    (np.zeros((1, 28, 28, 1)), np.zeros((3, 3)), {}, "kernels must be 4-D"),
-    (np.zeros((1, 2, 2, 1)), np.zeros((3, 3, 1, 1)), {}, "the kernel has 3 rows but the padded images have only 2"),
-    (np.zeros((1, 5, 2, 1)), np.zeros((3, 3, 1, 1)), {}, "columns"),
-    (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {"stride": 0}, "stride must be positive"),
-    (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {"padding": "full"}, "padding must be"),
-    (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 2)), {"bias": np.zeros(3)}, "one value per filter"),
-    (np.array([["a"]]), np.zeros((3, 3, 1, 1)), {}, "must hold numbers"),
-    (np.zeros((0, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {}, "empty axis"),
-])
+@pytest.mark.parametrize(
+    "images, kernels, kwargs, message",
+    [
+        (np.zeros((28, 28)), np.zeros((3, 3, 1, 1)), {}, "must be 4-D"),
+        (np.zeros((1, 28, 28)), np.zeros((3, 3, 1, 1)), {}, "images[..., np.newaxis]"),
+        (
+            np.zeros((1, 28, 28, 3)),
+            np.zeros((3, 3, 1, 10)),
+            {},
+            "3 channel(s) but the kernels expect 1",
+        ),
+        (np.zeros((1, 28, 28, 1)), np.zeros((3, 3)), {}, "kernels must be 4-D"),
+        (
+            np.zeros((1, 2, 2, 1)),
+            np.zeros((3, 3, 1, 1)),
+            {},
+            "the kernel has 3 rows but the padded images have only 2",
+        ),
+        (np.zeros((1, 5, 2, 1)), np.zeros((3, 3, 1, 1)), {}, "columns"),
+        (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {"stride": 0}, "stride must be positive"),
+        (np.zeros((1, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {"padding": "full"}, "padding must be"),
+        (
+            np.zeros((1, 5, 5, 1)),
+            np.zeros((3, 3, 1, 2)),
+            {"bias": np.zeros(3)},
+            "one value per filter",
+        ),
+        (np.array([["a"]]), np.zeros((3, 3, 1, 1)), {}, "must hold numbers"),
+        (np.zeros((0, 5, 5, 1)), np.zeros((3, 3, 1, 1)), {}, "empty axis"),
+    ],
+)
 def test_bad_conv_input_raises_clearly(function, images, kernels, kwargs, message):
     with pytest.raises(ValueError) as info:
         function(images, kernels, **kwargs)

@@ -30,7 +30,11 @@ def environment_requirements() -> dict[str, str]:
     found = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
         item = re.fullmatch(r"\s*-\s+(.+?)\s*(#.*)?", line)
-        if not item or item.group(1) in ("pip", "pip:", "conda-forge", "nodefaults", "-e .") or item.group(1).endswith(":"):
+        if (
+            not item
+            or item.group(1) in ("pip", "pip:", "conda-forge", "nodefaults", "-e .")
+            or item.group(1).endswith(":")
+        ):
             continue
         name, spec = split(item.group(1))
         found[name] = spec
@@ -62,7 +66,10 @@ def test_constraints_pin_every_dependency_within_its_range():
         if "==" in line and not line.startswith("#"):
             name, version = line.split("==")
             pins[name.lower().replace("_", "-")] = version.strip()
-    specs = pyproject()["project"]["dependencies"] + pyproject()["project"]["optional-dependencies"]["dev"]
+    specs = (
+        pyproject()["project"]["dependencies"]
+        + pyproject()["project"]["optional-dependencies"]["dev"]
+    )
     from packaging.specifiers import SpecifierSet
 
     for requirement in specs:

@@ -132,7 +132,10 @@ def test_plot_channels_panels():
     axes = plots.plot_channels(rgb)
     assert len(axes) == 4
     np.testing.assert_array_equal(axes[2].images[0].get_array(), DIGITS[1])
-    assert plots.plot_channels(rgb.astype("float32") / 255, ax=Figure().subplots(1, 4))[3].get_title() == "blue [..., 2]"
+    assert (
+        plots.plot_channels(rgb.astype("float32") / 255, ax=Figure().subplots(1, 4))[3].get_title()
+        == "blue [..., 2]"
+    )
 
 
 def test_plot_one_hot_grid(ax):
@@ -174,17 +177,36 @@ def test_plotting_accepts_subfigures():
 
 
 # ----------------------------------------------------------------------------- bad input
-BAD_IMAGES = [None, "digit", {"a": 1}, np.array(["a", "b"]), np.zeros(0), [[1, 2], [3]], np.zeros(5)]
+BAD_IMAGES = [
+    None,
+    "digit",
+    {"a": 1},
+    np.array(["a", "b"]),
+    np.zeros(0),
+    [[1, 2], [3]],
+    np.zeros(5),
+]
 
 
 @pytest.mark.parametrize("bad", BAD_IMAGES, ids=lambda b: type(b).__name__)
 @pytest.mark.parametrize(
     "draw",
-    [plots.plot_image, plots.plot_pixels, plots.plot_digits, plots.plot_channels, plots.plot_pixel_histogram],
+    [
+        plots.plot_image,
+        plots.plot_pixels,
+        plots.plot_digits,
+        plots.plot_channels,
+        plots.plot_pixel_histogram,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_bad_images_raise_one_clear_value_error(draw, bad):
-    if draw is plots.plot_pixel_histogram and isinstance(bad, np.ndarray) and bad.dtype.kind == "f" and bad.size:
+    if (
+        draw is plots.plot_pixel_histogram
+        and isinstance(bad, np.ndarray)
+        and bad.dtype.kind == "f"
+        and bad.size
+    ):
         pytest.skip("any non-empty numeric array is a valid histogram input")
     with pytest.raises(ValueError) as info:
         draw(bad, ax=Figure().subplots() if draw in (plots.plot_image, plots.plot_pixels) else None)
@@ -199,12 +221,18 @@ def test_bad_images_raise_one_clear_value_error(draw, bad):
         (lambda: plots.plot_pixels(np.zeros((2, 2, 3))), "shape"),
         (lambda: plots.plot_digits(DIGITS[:3], [1, 2]), "3 images but 2 labels"),
         (lambda: plots.plot_digits(DIGITS[:3], ncols=0), "ncols"),
-        (lambda: plots.plot_digits(DIGITS[:3], ax=Figure().subplots()), "one Axes cannot hold 3 panels"),
+        (
+            lambda: plots.plot_digits(DIGITS[:3], ax=Figure().subplots()),
+            "one Axes cannot hold 3 panels",
+        ),
         (lambda: plots.plot_digits(DIGITS[:3], ax=Figure().subplots(1, 2)), "3 panels need 3 Axes"),
         (lambda: plots.plot_digits(DIGITS[:3], ax="figure"), "ax must be None"),
         (lambda: plots.plot_image(DIGITS[0], ax=Figure()), "ax must be a matplotlib Axes"),
         (lambda: plots.plot_digits(DIGITS[:3], ax=Figure(), fig=Figure()), "either ax or fig"),
-        (lambda: plots.plot_digits(DIGITS[:3], fig=Figure().subplots()), "fig must be a matplotlib Figure"),
+        (
+            lambda: plots.plot_digits(DIGITS[:3], fig=Figure().subplots()),
+            "fig must be a matplotlib Figure",
+        ),
         (lambda: plots.plot_class_counts(np.eye(10)), "np.argmax"),
         (lambda: plots.plot_class_counts([0.5, 1.0]), "whole class numbers"),
         (lambda: plots.plot_class_counts([-1, 2]), "from 0 up"),
@@ -230,8 +258,13 @@ def test_bad_arguments_say_what_to_do(call, fragment):
 
 # ----------------------------------------------------------------------------- module rules
 def test_importing_plots_does_not_import_tensorflow_or_keras():
-    code = "import sys, cnnteach.plots; print(any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys, cnnteach.plots; print(any(m.split('.')[0] "
+        "in ('tensorflow', 'keras') for m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 

@@ -25,9 +25,12 @@ def test_drops_only_tensorflow_log_lines():
             "stream",
             name="stderr",
             text=(
-                "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-                "I0000 00:00:1795468272.575526     897 port.cc:153] oneDNN custom operations are on.\n"
-                "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow.\n"
+                "WARNING: All log messages before absl::InitializeLog() "
+                "is called are written to STDERR\n"
+                "I0000 00:00:1795468272.575526     897 "
+                "port.cc:153] oneDNN custom operations are on.\n"
+                "To enable the following instructions: AVX2 "
+                "FMA, in other operations, rebuild TensorFlow.\n"
             ),
         ),
         nbformat.v4.new_output(
@@ -59,9 +62,16 @@ def lesson(first_line):
 
 def test_runtime_is_rounded_up_to_five_seconds():
     tool = load()
-    assert [
-        tool.runtime_seconds(s) for s in (0, 0.3, 5.0, 5.01, 41.2, 45.0, 45.2, 89.9)
-    ] == [5, 5, 5, 10, 45, 45, 50, 90]
+    assert [tool.runtime_seconds(s) for s in (0, 0.3, 5.0, 5.01, 41.2, 45.0, 45.2, 89.9)] == [
+        5,
+        5,
+        5,
+        10,
+        45,
+        45,
+        50,
+        90,
+    ]
     for bad in (-1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="finite number of seconds"):
             tool.runtime_seconds(bad)
@@ -70,7 +80,8 @@ def test_runtime_is_rounded_up_to_five_seconds():
 def test_runtime_line_is_written_from_the_measurement():
     tool = load()
     nb = lesson(
-        "**Prerequisites:** lesson 07 · **Runtime:** about 40 s on a 2-core laptop CPU (no GPU needed)."
+        "**Prerequisites:** lesson 07 · **Runtime:** about "
+        "40 s on a 2-core laptop CPU (no GPU needed)."
     )
     assert tool.write_runtime(nb, 52.3) == 55
     assert nb.cells[0].source.endswith(

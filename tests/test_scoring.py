@@ -139,7 +139,7 @@ def _voc_reference(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
     result = {}
     for c in classes:
         gt = {
-            i: [b for b, l in zip(tb, tl) if l == c]
+            i: [b for b, label in zip(tb, tl) if label == c]
             for i, (tb, tl) in enumerate(zip(true_boxes, true_labels))
         }
         detected = {i: [False] * len(g) for i, g in gt.items()}
@@ -147,8 +147,8 @@ def _voc_reference(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
         dets = [
             (s, i, b)
             for i, (pb, pl, ps) in enumerate(zip(pred_boxes, pred_labels, pred_scores))
-            for b, l, s in zip(pb, pl, ps)
-            if l == c
+            for b, label, s in zip(pb, pl, ps)
+            if label == c
         ]
         order = sorted(range(len(dets)), key=lambda k: -dets[k][0])  # stable, like MATLAB
         tp, fp = [], []

@@ -31,7 +31,9 @@ def test_conv_step_window_products_sum(digit):
     np.testing.assert_allclose(step.products, digit[8:11, 12:15] * make_kernel("vertical edge"))
     assert np.isclose(step.total, step.products.sum())
     assert np.isclose(step.total, step.output[8, 12])
-    full = conv2d(digit[None, :, :, None], make_kernel("vertical edge")[:, :, None, None])[0, :, :, 0]
+    full = conv2d(digit[None, :, :, None], make_kernel("vertical edge")[:, :, None, None])[
+        0, :, :, 0
+    ]
     np.testing.assert_allclose(step.output, full)
     assert np.isnan(step.partial).sum() == 26 * 26 - (8 * 26 + 12 + 1)
     assert not np.isnan(step.partial[8, 12]) and np.isnan(step.partial[8, 13])
@@ -41,7 +43,10 @@ def test_conv_step_window_products_sum(digit):
 def test_conv_step_padding_stride_and_clamping(digit):
     step = conv_step(digit, 5, 2, 1, 40, 3, kernel="blur")
     assert step.output_shape == (13, 13) == (conv_output_size(28, 5, 2, 1),) * 2
-    assert (step.row, step.col) == (12, 3) and "row 40 is past the last output row (12)" in step.note
+    assert (step.row, step.col) == (
+        12,
+        3,
+    ) and "row 40 is past the last output row (12)" in step.note
     assert step.unused == (1, 1) and "leaves the last 1 row(s)" in step.note
     assert step.padded.shape == (30, 30) and (step.top, step.left) == (24, 6)
     assert np.isclose(step.total, step.padded[24:29, 6:11].mean())
@@ -50,15 +55,21 @@ def test_conv_step_padding_stride_and_clamping(digit):
     assert custom.output_shape == (27, 27)
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    (dict(kernel_size=29), "a 29 × 29 kernel does not fit in the 28 × 28 image padded by 0 (28 + 2×0 = 28)"),
-    (dict(kernel_size=35, padding=3), "padded by 3 (28 + 2×3 = 34)"),
-    (dict(kernel_size=0), "The kernel size must be at least 1"),
-    (dict(stride=0), "The stride must be at least 1"),
-    (dict(padding=-1), "The padding must be 0 or more"),
-    (dict(kernel_size=2.5), "The kernel size must be a whole number"),
-    (dict(stride=None), "The stride must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        (
+            dict(kernel_size=29),
+            "a 29 × 29 kernel does not fit in the 28 × 28 image padded by 0 (28 + 2×0 = 28)",
+        ),
+        (dict(kernel_size=35, padding=3), "padded by 3 (28 + 2×3 = 34)"),
+        (dict(kernel_size=0), "The kernel size must be at least 1"),
+        (dict(stride=0), "The stride must be at least 1"),
+        (dict(padding=-1), "The padding must be 0 or more"),
+        (dict(kernel_size=2.5), "The kernel size must be a whole number"),
+        (dict(stride=None), "The stride must be a whole number"),
+    ],
+)
 def test_conv_step_impossible_settings_explain_themselves(digit, kwargs, reason):
     step = conv_step(digit, **kwargs)
     assert not step.possible and reason in step.impossible
@@ -87,19 +98,29 @@ def test_pool_step(digit):
     assert same.output_shape == (7, 7) and same.unused == (0, 0)
     assert np.isneginf(same.window).sum() == 3  # the corner window hangs over the padding
     assert same.readout.startswith("Output: 7 × 7")
-    np.testing.assert_allclose(pool_step(digit, 2, None).output, max_pool2d(digit[None, :, :, None])[0, :, :, 0])
+    np.testing.assert_allclose(
+        pool_step(digit, 2, None).output, max_pool2d(digit[None, :, :, None])[0, :, :, 0]
+    )
 
 
-@pytest.mark.parametrize("kwargs, reason", [
-    (dict(pool_size=29), "a 29 × 29 pool does not fit in the 28 × 28 image with padding='valid'"),
-    (dict(pool_size=0), "The pool size must be at least 1"),
-    (dict(stride=0), "The stride must be at least 1"),
-    (dict(padding="full"), "Padding must be 'valid' or 'same'"),
-    (dict(mode="min"), "Mode must be 'max' or 'average'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        (
+            dict(pool_size=29),
+            "a 29 × 29 pool does not fit in the 28 × 28 image with padding='valid'",
+        ),
+        (dict(pool_size=0), "The pool size must be at least 1"),
+        (dict(stride=0), "The stride must be at least 1"),
+        (dict(padding="full"), "Padding must be 'valid' or 'same'"),
+        (dict(mode="min"), "Mode must be 'max' or 'average'"),
+    ],
+)
 def test_pool_step_impossible_settings(digit, kwargs, reason):
     step = pool_step(digit, **kwargs)
-    assert not step.possible and reason in step.impossible and step.readout.startswith("Impossible: ")
+    assert (
+        not step.possible and reason in step.impossible and step.readout.startswith("Impossible: ")
+    )
     assert pool_step(digit, 29, padding="same").possible
 
 
@@ -117,7 +138,9 @@ def test_no_conv_slider_combination_raises(digit):
                 assert step.readout.startswith("Impossible:")
                 continue
             assert step.output_shape == (conv_output_size(28, k, s, p),) * 2
-            assert step.readout.startswith(f"Output: {step.output_shape[0]} × {step.output_shape[1]}")
+            assert step.readout.startswith(
+                f"Output: {step.output_shape[0]} × {step.output_shape[1]}"
+            )
             assert np.isclose(step.total, step.output[step.row, step.col])
     assert seen_impossible > 0
 
@@ -125,7 +148,9 @@ def test_no_conv_slider_combination_raises(digit):
 def test_no_pool_slider_combination_raises(digit):
     pools = range(POOL_RANGES["pool"][0], POOL_RANGES["pool"][1] + 1)
     strides = range(POOL_RANGES["stride"][0], POOL_RANGES["stride"][1] + 1)
-    for k, s, padding, mode in itertools.product(pools, strides, ("valid", "same"), ("max", "average")):
+    for k, s, padding, mode in itertools.product(
+        pools, strides, ("valid", "same"), ("max", "average")
+    ):
         for row, col in [(0, 0), (27, 27)]:
             step = pool_step(digit, k, s, row, col, padding, mode)
             if padding == "valid" and k > 28:
@@ -133,5 +158,3 @@ def test_no_pool_slider_combination_raises(digit):
                 continue
             assert step.output_shape == (pool_output_size(28, k, s, padding),) * 2
             assert np.isclose(step.value, step.output[step.row, step.col])
-
-

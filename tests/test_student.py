@@ -1,15 +1,25 @@
-"""cnnteach.student: the student edition strips solutions, runs, and never loses a student's edits."""
+"""cnnteach.student: the student edition strips solutions, runs,
+and never loses a student's edits.
+"""
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import os
+import re
 import subprocess
 import sys
+import tokenize
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
+from cnnteach import _files, student
+from cnnteach.exercises import SOLUTION_RE, lessons_dir
 from cnnteach.student import MANIFEST, build_student_edition, strip_solutions
 
 LESSON = {
@@ -20,7 +30,11 @@ LESSON = {
             "metadata": {},
             "execution_count": 1,
             "outputs": [],
-            "source": "from cnnteach.exercises import check, exercise, solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef _(a):\n    return None if a == 784 else 'Rows times columns.'",
+            "source": (
+                "from cnnteach.exercises import check, exercise, "
+                "solution\n@exercise('00.demo-pixels', 'How many pixels?')\ndef "
+                "_(a):\n    return None if a == 784 else 'Rows times columns.'"
+            ),
         },
         {
             "cell_type": "code",
@@ -34,14 +48,20 @@ LESSON = {
                     "execution_count": 2,
                 }
             ],
-            "source": "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * 28\n### END SOLUTION\ncheck('00.demo-pixels', answer)",
+            "source": (
+                "answer = ...\n### BEGIN SOLUTION\nanswer = 28 * "
+                "28\n### END SOLUTION\ncheck('00.demo-pixels', answer)"
+            ),
         },
         {
             "cell_type": "code",
             "metadata": {},
             "execution_count": 3,
             "outputs": [],
-            "source": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\ndouble(4)",
+            "source": (
+                "def double(x):\n    ### BEGIN SOLUTION\n    "
+                "return 2 * x\n    ### END SOLUTION\ndouble(4)"
+            ),
         },
         {
             "cell_type": "code",
@@ -60,7 +80,10 @@ LESSON = {
         {
             "cell_type": "markdown",
             "metadata": {},
-            "source": "**Q.** Why 784?\n<details><summary>Answer</summary>28 times 28.</details>\nKeep me.",
+            "source": (
+                "**Q.** Why 784?\n<details><summary>Answer</summary>28 "
+                "times 28.</details>\nKeep me."
+            ),
         },
     ],
     "metadata": {
@@ -155,7 +178,10 @@ def test_refuses_to_write_over_the_lessons(lessons):
 
 
 def test_nested_indentation_is_kept():
-    code = "def f(x):\n    if x:\n        ### BEGIN SOLUTION\n        return 1\n        ### END SOLUTION\n    return 0"
+    code = (
+        "def f(x):\n    if x:\n        ### BEGIN SOLUTION\n        "
+        "return 1\n        ### END SOLUTION\n    return 0"
+    )
     assert (
         strip_solutions(code)
         == "def f(x):\n    if x:\n        # YOUR CODE HERE\n        ...\n    return 0"
@@ -174,7 +200,9 @@ def test_real_lessons_build_and_compile(tmp_path):
             assert "### BEGIN SOLUTION" not in cell.source
             if cell.cell_type == "code":
                 source = "\n".join(
-                    l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))
+                    line
+                    for line in cell.source.splitlines()
+                    if not line.lstrip().startswith(("%", "!"))
                 )
                 compile(source, f"{path.name}", "exec")
 
@@ -206,17 +234,7 @@ def test_cli_reports_in_one_line(lessons, tmp_path):
     )
 
 
-# ----------------------------------------------------------------------------- issue 14 §4, issue 15
-import io
-import math
-import os
-import re
-import tokenize
-
-import numpy as np
-
-from cnnteach import _files, student
-from cnnteach.exercises import SOLUTION_RE, lessons_dir
+# ---------------------------------------------------------------------------- issue 14 §4, issue 15
 
 PREDICT_RE = re.compile(r"predict before you run", re.IGNORECASE)
 
@@ -245,7 +263,8 @@ def edition(tmp_path_factory):
 
 
 def test_every_predict_prompt_has_its_answer_cell_tagged():
-    """The tag rule: the code cell run after a predict-before-you-run exercise is tagged answer-output."""
+    """The tag rule: the code cell run after a predict-before-you-run exercise is tagged
+    answer-output."""
     prompts = 0
     for path in real_lessons():
         cells = cells_of(path)
@@ -334,7 +353,8 @@ def test_one_placeholder_per_exercise_cell(edition):
 
 
 def test_an_answer_typed_under_the_placeholder_is_correct(edition):
-    """Type each solution under `# YOUR CODE HERE` in the student cell; exec it against the real check."""
+    """Type each solution under `# YOUR CODE HERE` in the student cell; exec it against the real
+    check."""
     from cnnteach.exercises import _dedent, check
 
     verdicts = {}
@@ -491,7 +511,7 @@ def test_concurrent_builds_refuse_cleanly(lessons, tmp_path):
         for _ in range(4)
     ]
     results = [(r.wait(60), *r.communicate()) for r in runs]
-    for code, stdout, stderr in results:
+    for code, _stdout, stderr in results:
         assert (code, stderr.count("\n")) in ((0, 0), (1, 1)), (code, stderr)
         assert code == 0 or "is being built by another" in stderr
     assert any(code == 0 for code, _, _ in results)

@@ -2,8 +2,10 @@
 
 For every lesson ``notebooks/NN_name.ipynb`` (sorted by number, so the appendix 99 comes last):
 
-- the LAST cell is a Markdown cell tagged ``navigation`` whose text is one line
-  ``[← 03 · Labels and one-hot](03_...ipynb) · [Index](../README.md#lessons) · [05 · Pooling and flatten →](05_...ipynb)``
+- the LAST cell is a Markdown cell tagged ``navigation`` whose text is one line of the form::
+
+    [← 03 · Title](03_...ipynb) · [Index](../README.md#lessons) · [05 · Title →](05_...ipynb)
+
   (the first lesson has no previous link, the last no next link); the cell is created when
   missing and moved to the end when it is elsewhere;
 - every cell gets ``metadata.slideshow.slide_type`` so that the lesson can be presented cell by
@@ -75,12 +77,18 @@ def read_lesson(path: Path) -> Lesson:
         notebook = json.loads(path.read_text(encoding="utf-8"))
         first = notebook["cells"][0]
     except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise NavigationError(f"{path}: cannot read its first cell ({exc}); is it a notebook with cells?") from None
+        raise NavigationError(
+            f"{path}: cannot read its first cell ({exc}); is it a notebook with cells?"
+        ) from None
     lines = [line.strip() for line in cell_source(first).splitlines()]
     if first.get("cell_type") != "markdown" or not lines or not lines[0].startswith("# "):
-        raise NavigationError(f"{path}: the first cell must be Markdown starting with '# Title' (see CONTRIBUTING.md)")
+        raise NavigationError(
+            f"{path}: the first cell must be Markdown starting with '# Title' (see CONTRIBUTING.md)"
+        )
     title = lines[0][2:].strip()
-    summary = next((line for line in lines[1:] if line and not line.startswith(("#", "**", "-", "*", "<"))), "")
+    summary = next(
+        (line for line in lines[1:] if line and not line.startswith(("#", "**", "-", "*", "<"))), ""
+    )
     return Lesson(path.name[:2], path, title, summary)
 
 
@@ -128,13 +136,16 @@ def slide_type(cells: list[dict], i: int) -> str:
 
 
 def update_notebook(notebook: dict, lessons: list[Lesson], i: int) -> dict:
-    """Return ``notebook`` with its navigation cell and slide metadata up to date (modified in place)."""
+    """Return ``notebook`` with its navigation cell and slide metadata up to date (modified in
+    place)."""
     cells = notebook.setdefault("cells", [])
     # nbstripout numbers cell ids "0", "1", ...; keep that numbering when a cell is added or moved.
     numbered = bool(cells) and all(c.get("id") == str(j) for j, c in enumerate(cells))
     nav_cells = [c for c in cells if is_navigation(c)]
     if len(nav_cells) > 1:
-        raise NavigationError(f"{lessons[i].path}: {len(nav_cells)} cells are tagged 'navigation'; keep only one")
+        raise NavigationError(
+            f"{lessons[i].path}: {len(nav_cells)} cells are tagged 'navigation'; keep only one"
+        )
     text = navigation_line(lessons, i)
     if nav_cells:
         nav = nav_cells[0]
@@ -142,7 +153,9 @@ def update_notebook(notebook: dict, lessons: list[Lesson], i: int) -> dict:
             cells.remove(nav)
             cells.append(nav)
         if nav.get("cell_type") != "markdown":
-            raise NavigationError(f"{lessons[i].path}: the cell tagged 'navigation' must be a Markdown cell")
+            raise NavigationError(
+                f"{lessons[i].path}: the cell tagged 'navigation' must be a Markdown cell"
+            )
     else:
         used = {c.get("id") for c in cells}
         candidates = ["navigation"] + [f"navigation-{n}" for n in range(2, len(cells) + 3)]
@@ -180,14 +193,19 @@ def lesson_table(lessons: list[Lesson], notebooks_prefix: str = "notebooks/") ->
     for lesson in lessons:
         summary = lesson.summary.replace("|", "\\|")
         title = lesson.title.replace("|", "\\|")
-        rows.append(f"| {lesson.number} | [{title}]({notebooks_prefix}{lesson.path.name}) | {summary} |")
+        rows.append(
+            f"| {lesson.number} | [{title}]({notebooks_prefix}{lesson.path.name}) | {summary} |"
+        )
     return "\n".join(rows)
 
 
 def update_readme(text: str, lessons: list[Lesson]) -> str:
     start, end = text.find(START), text.find(END)
     if start < 0 or end < start:
-        raise NavigationError(f"README.md must contain the lines {START} and {END} (in that order) around the lesson table")
+        raise NavigationError(
+            f"README.md must contain the lines {START} and "
+            f"{END} (in that order) around the lesson table"
+        )
     return text[: start + len(START)] + "\n" + lesson_table(lessons) + "\n" + text[end:]
 
 
@@ -200,7 +218,10 @@ def plan(root: Path) -> dict[Path, tuple[str, str]]:
     files = {}
     for i, lesson in enumerate(lessons):
         current = lesson.path.read_text(encoding="utf-8")
-        files[lesson.path] = (current, dump_notebook(update_notebook(json.loads(current), lessons, i)))
+        files[lesson.path] = (
+            current,
+            dump_notebook(update_notebook(json.loads(current), lessons, i)),
+        )
     readme = root / "README.md"
     current = readme.read_text(encoding="utf-8")
     files[readme] = (current, update_readme(current, lessons))
@@ -209,8 +230,12 @@ def plan(root: Path) -> dict[Path, tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="list stale files and exit 1; change nothing")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the course folder (default: this repository)")
+    parser.add_argument(
+        "--check", action="store_true", help="list stale files and exit 1; change nothing"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the course folder (default: this repository)"
+    )
     args = parser.parse_args(argv)
     try:
         files = plan(args.root)

@@ -30,7 +30,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 # TensorFlow's C++ start-up log (written to the kernel's fd 2): noise on GitHub, never compared.
 TF_LOG = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]"
+    r"^(WARNING: All log messages before "
+    r"absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]"
     r"|To enable the following instructions:)"
 )
 
@@ -42,9 +43,9 @@ def drop_tensorflow_log(notebook) -> None:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 lines = [
-                    l
-                    for l in output["text"].splitlines(keepends=True)
-                    if not TF_LOG.match(l)
+                    line
+                    for line in output["text"].splitlines(keepends=True)
+                    if not TF_LOG.match(line)
                 ]
                 if not "".join(lines).strip():
                     continue
@@ -60,20 +61,14 @@ RUNTIME = re.compile(r"(\*\*Runtime:\*\* about )(\d+)( s\b)")
 def runtime_seconds(seconds: float) -> int:
     """Round a measured runtime up to the next multiple of 5 s (at least 5 s)."""
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(
-            f"a runtime must be a finite number of seconds >= 0, got {seconds!r}"
-        )
+        raise ValueError(f"a runtime must be a finite number of seconds >= 0, got {seconds!r}")
     return max(5, 5 * math.ceil(round(seconds, 6) / 5))
 
 
 def first_cell_with_runtime(notebook, name: str = "the lesson"):
     """The first cell, checked to hold exactly one "**Runtime:** about N s" line."""
     cell = notebook.cells[0] if notebook.cells else None
-    if (
-        cell is None
-        or cell.cell_type != "markdown"
-        or len(RUNTIME.findall(cell.source)) != 1
-    ):
+    if cell is None or cell.cell_type != "markdown" or len(RUNTIME.findall(cell.source)) != 1:
         raise ValueError(
             f"{name}: the first cell must be Markdown with one '**Runtime:** about N s' line "
             "(see CONTRIBUTING.md, lesson shape); add it, and this tool fills in N"
@@ -82,20 +77,17 @@ def first_cell_with_runtime(notebook, name: str = "the lesson"):
 
 
 def write_runtime(notebook, seconds: float, name: str = "the lesson") -> int:
-    """Write the measured runtime (rounded up to 5 s) into the first cell; return the number written."""
+    """Write the measured runtime (rounded up to 5 s) into the first cell; return the number
+    written."""
     cell = first_cell_with_runtime(notebook, name)
     rounded = runtime_seconds(seconds)
-    cell.source = RUNTIME.sub(
-        lambda m: f"{m.group(1)}{rounded}{m.group(3)}", cell.source
-    )
+    cell.source = RUNTIME.sub(lambda m: f"{m.group(1)}{rounded}{m.group(3)}", cell.source)
     return rounded
 
 
 def refresh(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
-    first_cell_with_runtime(
-        notebook, str(path)
-    )  # fail before minutes of work, not after
+    first_cell_with_runtime(notebook, str(path))  # fail before minutes of work, not after
     client = NotebookClient(
         notebook,
         timeout=900,
@@ -138,21 +130,18 @@ def setup_environment() -> None:
 
 def main(argv: list[str]) -> int:
     setup_environment()
-    paths = [Path(a) for a in argv] or sorted(
-        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-    )
+    paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         print(f"executing {path} ...", flush=True)
         try:
             seconds = refresh(path)
         except Exception as exc:  # report which lesson failed, in one line, and stop
             print(
-                f"FAILED {path}: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+                f"FAILED {path}: {type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
             )
             return 1
-        print(
-            f"  done in {seconds:.1f} s (runtime line: about {runtime_seconds(seconds)} s)"
-        )
+        print(f"  done in {seconds:.1f} s (runtime line: about {runtime_seconds(seconds)} s)")
     return 0
 
 

@@ -1,4 +1,7 @@
-"""Checkers for lesson 01, pixels as numbers (solutions live in notebooks/01_pixels_as_numbers.ipynb)."""
+"""Checkers for lesson 01, pixels as numbers.
+
+The solutions live in notebooks/01_pixels_as_numbers.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +49,9 @@ number_exercise(
         _PIXELS
         + 16: "That is the size of the IDX file, header included; the array holds only the pixels.",
     },
-    otherwise="Count the pixels (images x rows x columns), then ask how many bytes one uint8 pixel takes.",
+    otherwise=(
+        "Count the pixels (images x rows x columns), then ask how many bytes one uint8 pixel takes."
+    ),
     explanation=(
         "Each pixel is a uint8, one byte, and there are 60,000 images of 28 x 28 pixels: "
         "60000 * 28 * 28 = 47,040,000 bytes, about 45 MiB. The IDX file holds exactly these "
@@ -66,10 +71,15 @@ number_exercise(
             for digit, count in enumerate(TRAIN_COUNTS)
             if digit != 7
         },
-        7: "7 is the label itself; count the images whose label equals 7, e.g. with np.sum(y_train == 7).",
+        7: (
+            "7 is the label itself; count the images whose "
+            "label equals 7, e.g. with np.sum(y_train == 7)."
+        ),
     },
     otherwise="Compare y_train with 7 and count the True values, e.g. with np.sum.",
-    explanation="`np.sum(y_train == 7)` counts them (a comparison gives True/False, and True counts as 1).",
+    explanation=(
+        "`np.sum(y_train == 7)` counts them (a comparison gives True/False, and True counts as 1)."
+    ),
 )
 
 
@@ -84,9 +94,14 @@ number_exercise(
 def _(answer):
     array = expect_array(answer, dtype_kind="n")
     if array.shape == (IMAGE_SIDE,):
-        return "That is one row; average over the images (axis=0) so that all 28 x 28 pixels remain."
+        return (
+            "That is one row; average over the images (axis=0) so that all 28 x 28 pixels remain."
+        )
     if array.shape != (IMAGE_SIDE, IMAGE_SIDE):
-        return f"The average image has shape (28, 28), but yours has shape {array.shape}: average over axis 0 only."
+        return (
+            "The average image has shape (28, 28), but yours "
+            f"has shape {array.shape}: average over axis 0 only."
+        )
     want = _mean_three()
     if np.allclose(array, want, atol=1e-3):
         return None
@@ -94,11 +109,12 @@ def _(answer):
     if np.allclose(array * 255, want, atol=1e-2):
         return "Your image is on the 0-1 scale; keep the original 0-255 pixel values."
     if np.allclose(array, x_train.mean(axis=0), atol=1e-3):
-        return "That is the average of every digit; keep only the images whose label is 3 (y_train == 3)."
-    if np.allclose(array, np.floor(want)) or np.allclose(array, np.round(want)):
         return (
-            "Keep the fractions: the mean of whole numbers need not be a whole number."
+            "That is the average of every digit; keep only "
+            "the images whose label is 3 (y_train == 3)."
         )
+    if np.allclose(array, np.floor(want)) or np.allclose(array, np.round(want)):
+        return "Keep the fractions: the mean of whole numbers need not be a whole number."
     return "Select the images whose label is 3, then take the mean over axis 0 (the image axis)."
 
 
@@ -125,18 +141,29 @@ def _(invert):
         if not np.array_equal(case, before):
             return "Your function changed the image it was given; return a new array instead."
         if result.shape != case.shape:
-            return f"For an image of shape {case.shape} your function returned shape {result.shape}; keep the shape."
+            return (
+                f"For an image of shape {case.shape} your function "
+                f"returned shape {result.shape}; keep the shape."
+            )
         want = 255 - case.astype(np.int64)
         if not np.array_equal(result.astype(np.int64), want):
             if np.array_equal(result.astype(np.int64), (-case.astype(np.int64)) % 256):
-                return "-image wraps around in uint8 (0 stays 0, 1 becomes 255); subtract from 255 instead."
+                return (
+                    "-image wraps around in uint8 (0 stays 0, 1 "
+                    "becomes 255); subtract from 255 instead."
+                )
             if np.allclose(result, 1 - case / 255) or np.allclose(
                 result, 1 - case.astype(np.int64)
             ):
                 return "These pixels run from 0 to 255, not 0 to 1: subtract from 255."
-            return "Black (0) must become white (255) and white black; every value v becomes 255 - v."
+            return (
+                "Black (0) must become white (255) and white black; every value v becomes 255 - v."
+            )
         if result.dtype != np.uint8:
-            return f"The values are right, but the dtype is {result.dtype}; return uint8 like the input."
+            return (
+                "The values are right, but the dtype is "
+                f"{result.dtype}; return uint8 like the input."
+            )
     return None
 
 
@@ -158,7 +185,8 @@ _IDX_CASES = (
     "01.idx-shape",
     explanation=(
         "Byte 3 of the magic number is the number of dimensions n; then come n sizes, each 4 "
-        "bytes, big-endian: `tuple(int.from_bytes(data[4 + 4*i : 8 + 4*i], 'big') for i in range(data[3]))`."
+        "bytes, big-endian: `tuple(int.from_bytes(data[4 + "
+        "4*i : 8 + 4*i], 'big') for i in range(data[3]))`."
     ),
 )
 def _(idx_shape):
@@ -167,19 +195,27 @@ def _(idx_shape):
         try:
             got = tuple(int(v) for v in result)
         except TypeError:
-            return f"Return a tuple of whole numbers, like (60000, 28, 28); yours returned a {type(result).__name__}."
+            return (
+                "Return a tuple of whole numbers, like (60000, 28, "
+                f"28); yours returned a {type(result).__name__}."
+            )
         if got == want:
             continue
         little = tuple(
-            int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little")
-            for i in range(len(want))
+            int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "little") for i in range(len(want))
         )
         if got == little:
-            return "IDX sizes are big-endian (most significant byte first): use int.from_bytes(..., 'big')."
+            return (
+                "IDX sizes are big-endian (most significant "
+                "byte first): use int.from_bytes(..., 'big')."
+            )
         if len(got) != len(want):
             return (
                 f"For a header with {len(want)} dimension(s) you returned {len(got)} numbers: "
                 f"read how many sizes follow from byte 3 (data[3])."
             )
-        return f"For a file of shape {want} you returned {got}: the sizes start at byte 4, four bytes each."
+        return (
+            f"For a file of shape {want} you returned {got}: "
+            "the sizes start at byte 4, four bytes each."
+        )
     return None

@@ -1,4 +1,7 @@
-"""Checkers for lesson 02, shapes and scaling (solutions live in notebooks/02_shapes_and_scaling.ipynb)."""
+"""Checkers for lesson 02, shapes and scaling.
+
+The solutions live in notebooks/02_shapes_and_scaling.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,10 @@ shape_exercise(
             28,
             28,
             1,
-        ): "That is what axis=-1 (or [..., None]) gives; axis=1 puts the new axis right after the first one.",
+        ): (
+            "That is what axis=-1 (or [..., None]) gives; "
+            "axis=1 puts the new axis right after the first one."
+        ),
         (
             1,
             5,
@@ -52,7 +58,10 @@ shape_exercise(
             28,
         ): "x_test[:5] has shape (5, 28, 28); the new axis of length 1 goes in at position 1.",
     },
-    otherwise="Start from the shape of x_test[:5], then insert a 1 at position 1 (positions count from 0).",
+    otherwise=(
+        "Start from the shape of x_test[:5], then insert "
+        "a 1 at position 1 (positions count from 0)."
+    ),
     explanation=(
         "expand_dims inserts a new axis of length 1 *at* the position you name. x_test[:5] has "
         "shape (5, 28, 28); a new axis at position 1 gives (5, 1, 28, 28): channels-first, which "
@@ -72,7 +81,9 @@ number_exercise(
         28 * 28 * 3: "That is one colour image; the batch holds 32 of them.",
         32 * 28 * 3: "Multiply every axis of the shape (32, 28, 28, 3).",
     },
-    otherwise="Write the batch's shape (batch, height, width, channels) and multiply its four numbers.",
+    otherwise=(
+        "Write the batch's shape (batch, height, width, channels) and multiply its four numbers."
+    ),
     explanation="Its shape is (32, 28, 28, 3), so it holds 32 * 28 * 28 * 3 = 75,264 numbers.",
 )
 
@@ -107,18 +118,25 @@ def _(prepare):
         if result.shape != (n, h, w, 1):
             if result.shape == (n, 1, h, w):
                 return "That is channels-first; Keras expects the channel axis last: (N, H, W, 1)."
-            return f"For images of shape {case.shape} your function returned {result.shape}; add one channel axis at the end."
+            return (
+                f"For images of shape {case.shape} your function returned "
+                f"{result.shape}; add one channel axis at the end."
+            )
         want = case[..., None].astype(np.float64) / 255
         if not np.allclose(result, want, atol=1e-6):
             if np.allclose(result, case[..., None]):
                 return "The shape is right, but the values still run from 0 to 255: divide by 255."
-            if case.max() and np.allclose(
-                result, case[..., None] / case.max(), atol=1e-6
-            ):
-                return "Divide by 255, not by the images' own maximum: every image must use the same scale."
+            if case.max() and np.allclose(result, case[..., None] / case.max(), atol=1e-6):
+                return (
+                    "Divide by 255, not by the images' own "
+                    "maximum: every image must use the same scale."
+                )
             return "Divide every pixel by 255 so that 0 stays 0 and 255 becomes 1.0."
         if result.dtype != np.float32:
-            return f"The values are right, but the dtype is {result.dtype}: convert with .astype('float32')."
+            return (
+                "The values are right, but the dtype is "
+                f"{result.dtype}: convert with .astype('float32')."
+            )
     return None
 
 
@@ -127,18 +145,20 @@ def _(prepare):
     "02.one-image-batch",
     explanation=(
         "A model always takes a batch, so one image needs a batch axis in front and a channel "
-        "axis behind: `x_test[0][None, ..., None].astype('float32') / 255` has shape (1, 28, 28, 1)."
+        "axis behind: `x_test[0][None, ..., "
+        "None].astype('float32') / 255` has shape (1, 28, 28, 1)."
     ),
 )
 def _(answer):
     array = expect_array(answer, dtype_kind="n")
     image = _first_test_image()
     if array.shape in ((28, 28), (28, 28, 1)):
-        return f"Shape {array.shape} has no batch axis; a model expects (batch, 28, 28, 1), here (1, 28, 28, 1)."
-    if array.shape == (1, 28, 28):
         return (
-            "The batch axis is there, but the channel axis is missing: (1, 28, 28, 1)."
+            f"Shape {array.shape} has no batch axis; a model "
+            "expects (batch, 28, 28, 1), here (1, 28, 28, 1)."
         )
+    if array.shape == (1, 28, 28):
+        return "The batch axis is there, but the channel axis is missing: (1, 28, 28, 1)."
     if array.shape == (1, 1, 28, 28):
         return "That is channels-first; Keras expects the channel axis last: (1, 28, 28, 1)."
     if array.shape != (1, 28, 28, 1):

@@ -1,4 +1,7 @@
-"""Checkers for lesson 03, labels and one-hot (solutions live in notebooks/03_labels_and_one_hot.ipynb)."""
+"""Checkers for lesson 03, labels and one-hot.
+
+The solutions live in notebooks/03_labels_and_one_hot.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from cnnteach.exercises import (
 # ----------------------------------------------------------------------------- 03.one-hot-seven
 @exercise(
     "03.one-hot-seven",
-    explanation="Ten entries, all 0 except a 1 at index 7 (the eighth entry, since counting starts at 0).",
+    explanation=(
+        "Ten entries, all 0 except a 1 at index 7 (the eighth entry, since counting starts at 0)."
+    ),
 )
 def _(answer):
     array = expect_array(answer)
@@ -29,7 +34,10 @@ def _(answer):
     if array.shape == (1, 10):
         array = array[0]
     if array.ndim != 1 or array.size != 10:
-        return f"A one-hot label for ten classes has exactly ten entries; yours has shape {array.shape}."
+        return (
+            "A one-hot label for ten classes has exactly "
+            f"ten entries; yours has shape {array.shape}."
+        )
     values = array.astype(np.float64)
     if not np.all((values == 0) | (values == 1)) or values.sum() != 1:
         return "Exactly one entry is 1 and the other nine are 0."
@@ -91,12 +99,16 @@ def _(one_hot):
             return "Your array is transposed: one row per label, one column per class."
         if result.shape != want.shape:
             if classes != 10 and result.shape == (len(labels), 10):
-                return (
-                    "Use the num_classes argument instead of always making ten columns."
-                )
-            return f"For {len(labels)} labels and {classes} classes the shape must be {want.shape}, not {result.shape}."
+                return "Use the num_classes argument instead of always making ten columns."
+            return (
+                f"For {len(labels)} labels and {classes} classes the "
+                f"shape must be {want.shape}, not {result.shape}."
+            )
         if not np.array_equal(result, want):
-            return f"For labels {labels.tolist()} the rows must have their 1 at those positions: {want.astype(int).tolist()}."
+            return (
+                f"For labels {labels.tolist()} the rows must have their "
+                f"1 at those positions: {want.astype(int).tolist()}."
+            )
     return None
 
 
@@ -112,15 +124,14 @@ number_exercise(
         math.log(
             0.8
         ): "The logarithm of a probability is negative; the loss is minus that logarithm.",
-        _log_base(
-            10
-        ): "That uses log base 10; Keras uses the natural logarithm (np.log).",
-        _log_base(
-            2
-        ): "That uses log base 2; Keras uses the natural logarithm (np.log).",
+        _log_base(10): "That uses log base 10; Keras uses the natural logarithm (np.log).",
+        _log_base(2): "That uses log base 2; Keras uses the natural logarithm (np.log).",
         0.2: "1 - p is not the cross-entropy: take minus the natural logarithm of p.",
     },
-    otherwise="Only the right class counts with a one-hot label: the loss is -log(p) for its probability p.",
+    otherwise=(
+        "Only the right class counts with a one-hot "
+        "label: the loss is -log(p) for its probability p."
+    ),
     explanation=(
         "With a one-hot label every term but the right class's is zero, so the loss is "
         "-ln(0.8) = 0.223 (natural logarithm, as Keras uses)."
@@ -157,18 +168,31 @@ def _(softmax):
             result = expect_array(call(softmax, scores.copy()), dtype_kind="n")
         want = _reference_softmax(scores)
         if result.shape != scores.shape:
-            return f"For {scores.size} scores return {scores.size} probabilities, not shape {result.shape}."
+            return (
+                f"For {scores.size} scores return {scores.size} "
+                f"probabilities, not shape {result.shape}."
+            )
         if not np.all(np.isfinite(result)):
             if scores.min() < 0:
                 return (
-                    f"For the scores {scores.tolist()} your function gives nan or inf: subtract the largest "
+                    f"For the scores {scores.tolist()} your function "
+                    "gives nan or inf: subtract the largest "
                     "score (scores.max()), not the smallest, so that no exponent is above 0."
                 )
-            return "Large scores such as 1000 overflow np.exp: subtract scores.max() before exponentiating."
+            return (
+                "Large scores such as 1000 overflow np.exp: "
+                "subtract scores.max() before exponentiating."
+            )
         if not np.allclose(result, want, atol=1e-6):
             if np.allclose(result, scores / scores.sum()) if scores.sum() else False:
                 return "Dividing the scores by their sum is not softmax: exponentiate them first."
             if np.allclose(result.sum(), 1.0):
-                return "Your values add up to 1 but are not softmax: exp(score) / sum of exp(all scores)."
-            return "Divide each exponentiated score by the sum of all of them, so that they add up to 1."
+                return (
+                    "Your values add up to 1 but are not softmax: "
+                    "exp(score) / sum of exp(all scores)."
+                )
+            return (
+                "Divide each exponentiated score by the sum "
+                "of all of them, so that they add up to 1."
+            )
     return None

@@ -1,4 +1,7 @@
-"""Checkers for the lesson "How a network learns" (solutions live in notebooks/04_how_a_network_learns.ipynb)."""
+"""Checkers for the lesson "How a network learns".
+
+The solutions live in notebooks/04_how_a_network_learns.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -42,19 +45,31 @@ def _(answer):
     if value in (total - _HIDDEN, total - _CLASSES):
         return "One layer is missing its biases: every neuron of both layers has one bias."
     if value == _FIRST:
-        return "That is the first layer only; add the Dense(10) layer, which reads the 64 hidden outputs."
+        return (
+            "That is the first layer only; add the Dense(10) "
+            "layer, which reads the 64 hidden outputs."
+        )
     if value == _SECOND:
         return "That is the second layer only; add the Dense(64) layer, which reads the 784 pixels."
     if value == _FIRST + _INPUTS * _CLASSES + _CLASSES:
         return "The Dense(10) layer reads the 64 outputs of the hidden layer, not the 784 pixels."
     if value == _INPUTS * _CLASSES + _CLASSES:
-        return "That is a single Dense(10) on the pixels; this network has a hidden layer of 64 neurons first."
+        return (
+            "That is a single Dense(10) on the pixels; this "
+            "network has a hidden layer of 64 neurons first."
+        )
     if value in (total + _HIDDEN, total + _CLASSES, total + _HIDDEN + _CLASSES):
-        return "Activations such as ReLU and softmax have no parameters; count only weights and biases."
-    return "Count each layer as (inputs x neurons) weights plus one bias per neuron, then add the two layers."
+        return (
+            "Activations such as ReLU and softmax have no "
+            "parameters; count only weights and biases."
+        )
+    return (
+        "Count each layer as (inputs x neurons) weights "
+        "plus one bias per neuron, then add the two layers."
+    )
 
 
-# ----------------------------------------------------------------------------- 04.predict-grad-shape
+# ---------------------------------------------------------------------------- 04.predict-grad-shape
 @exercise(
     "04.predict-grad-shape",
     explanation=(
@@ -69,14 +84,26 @@ def _(answer):
     if shape == (784, 10):
         return None
     if shape == (10, 784):
-        return "Rows first: images.T has 784 rows, so the gradient has the shape of W, (pixels, classes)."
+        return (
+            "Rows first: images.T has 784 rows, so the "
+            "gradient has the shape of W, (pixels, classes)."
+        )
     if shape == (32, 10):
         return "That is the shape of p - y_onehot; multiplying by images.T sums over the 32 images."
     if shape in ((32, 784), (784, 32)):
-        return "That is the shape of the images (or their transpose); the product with p - y_onehot has one entry per weight."
+        return (
+            "That is the shape of the images (or their transpose); "
+            "the product with p - y_onehot has one entry per weight."
+        )
     if shape == (10,):
-        return "That is the shape of the bias gradient; the weight gradient has one entry per weight of W."
-    return "(a, b) @ (b, c) has shape (a, c): work it out from images.T, (784, 32), and p - y_onehot, (32, 10)."
+        return (
+            "That is the shape of the bias gradient; the "
+            "weight gradient has one entry per weight of W."
+        )
+    return (
+        "(a, b) @ (b, c) has shape (a, c): work it out from "
+        "images.T, (784, 32), and p - y_onehot, (32, 10)."
+    )
 
 
 # ----------------------------------------------------------------------------- 04.gradient-by-hand
@@ -107,13 +134,19 @@ def _(answer):
     if _close(value, -right, 5e-3):
         return "The sign is flipped: the gradient uses p - y (probability minus label), not y - p."
     if _close(value, _tiny_gradient(1, 2, divide_by=1), 5e-3):
-        return "That is the sum over the two images; the loss is their mean, so divide by n = 2 images."
+        return (
+            "That is the sum over the two images; the loss "
+            "is their mean, so divide by n = 2 images."
+        )
     if _close(value, _tiny_gradient(1, 2, divide_by=3), 5e-3):
         return "You divided by 3, the number of classes; divide by n, the number of images (2)."
     if _close(value, _tiny_gradient(1, 2, divide_by=4), 5e-3):
         return "You divided by 4; the mean over the batch divides by the number of images only, 2."
     if _close(value, _tiny_gradient(0, 2), 5e-3):
-        return "That is the weight from pixel 0; W_tiny[1, 2] multiplies pixel 1, the second column of X_tiny."
+        return (
+            "That is the weight from pixel 0; W_tiny[1, 2] "
+            "multiplies pixel 1, the second column of X_tiny."
+        )
     for cls in (0, 1):
         if _close(value, _tiny_gradient(1, cls), 5e-3):
             return f"That is the gradient for class {cls}; W_tiny[1, 2] feeds the score of class 2."
@@ -137,7 +170,10 @@ def _(answer):
     if _close(value, 0.2):
         return None
     if value <= 0:
-        return "A learning rate is positive: a negative one steps uphill. Find where the factor 1 - 10 * rate passes -1."
+        return (
+            "A learning rate is positive: a negative one steps "
+            "uphill. Find where the factor 1 - 10 * rate passes -1."
+        )
     if _close(value, 0.1):
         return (
             "At 0.1 the factor is 0: one step lands exactly on the minimum. Larger rates overshoot "
@@ -146,19 +182,27 @@ def _(answer):
     if _close(value, 0.4):
         return "The factor uses the gradient 10w, not the 5 in the loss: solve 1 - 10 * rate = -1."
     if _close(value, 2.0) or _close(value, 1.0):
-        return "Check the factor at your rate: at 0.25 it is already -1.5, so w grows. Solve 1 - 10 * rate = -1."
+        return (
+            "Check the factor at your rate: at 0.25 it is "
+            "already -1.5, so w grows. Solve 1 - 10 * rate = -1."
+        )
     if 0.1 < value < 0.2:
         return (
-            f"At {value:g} the factor 1 - 10 * rate is {1 - 10 * value:+.2f}: w overshoots and changes sign, "
+            f"At {value:g} the factor 1 - 10 * rate is "
+            f"{1 - 10 * value:+.2f}: w overshoots and changes sign, "
             "but it still shrinks. Go up until the factor reaches -1."
         )
     if 0.2 < value <= 1:
         return (
-            f"{value:g} does diverge, but the question asks for the boundary: the rate at which the "
+            f"{value:g} does diverge, but the question "
+            "asks for the boundary: the rate at which the "
             "factor 1 - 10 * rate is exactly -1."
         )
     if value < 0.1:
-        return f"At {value:g} the factor is {1 - 10 * value:+.2f}, between 0 and 1: w shrinks smoothly. Solve 1 - 10 * rate = -1."
+        return (
+            f"At {value:g} the factor is {1 - 10 * value:+.2f}, between "
+            "0 and 1: w shrinks smoothly. Solve 1 - 10 * rate = -1."
+        )
     return "w grows when |1 - 10 * rate| > 1: solve 1 - 10 * rate = -1 for the rate."
 
 
@@ -206,8 +250,10 @@ def _step_factor(change: np.ndarray, reference: np.ndarray) -> float | None:
     explanation=(
         "Compute the gradients on the batch, then step downhill: "
         "`grad_W, grad_b = gradients(W, b, images, labels)` and "
-        "`return W - learning_rate * grad_W, b - learning_rate * grad_b`, where the weight gradient "
-        "is images.T @ (p - y_onehot) / len(images) and the bias gradient is the mean of p - y_onehot."
+        "`return W - learning_rate * grad_W, b - "
+        "learning_rate * grad_b`, where the weight gradient "
+        "is images.T @ (p - y_onehot) / len(images) and "
+        "the bias gradient is the mean of p - y_onehot."
     ),
 )
 def _(sgd_step):
@@ -219,13 +265,19 @@ def _(sgd_step):
         try:
             result = sgd_step(*args, rate)
         except Exception as exc:  # noqa: BLE001 (the learner's bug, reported with its input)
-            return f"Your function raised {type(exc).__name__}: {str(exc).strip()} on input {_describe(W, images, labels, rate)}."
+            return (
+                f"Your function raised {type(exc).__name__}: {str(exc).strip()} "
+                f"on input {_describe(W, images, labels, rate)}."
+            )
         if result is None or result is ...:
             raise NotAttempted(
                 "Your function returns None: replace the ... in its body, then run the cell again."
             )
         if not np.array_equal(args[2], images) or not np.array_equal(args[3], labels):
-            return "Your function changed the images or labels it was given; compute new arrays instead."
+            return (
+                "Your function changed the images or labels "
+                "it was given; compute new arrays instead."
+            )
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             return "Return two things, the new weights and the new bias: `return new_W, new_b`."
         try:
@@ -234,7 +286,10 @@ def _(sgd_step):
         except (TypeError, ValueError):
             return "Return two numpy arrays, the new W and the new b."
         if new_W.shape != W.shape:
-            return f"The new W must have W's shape {W.shape}, not {new_W.shape} (on input {_describe(W, images, labels, rate)})."
+            return (
+                f"The new W must have W's shape {W.shape}, not {new_W.shape} "
+                f"(on input {_describe(W, images, labels, rate)})."
+            )
         if new_b.shape != b.shape:
             return f"The new b must have b's shape {b.shape}, not {new_b.shape}."
         step_W, step_b = new_W - W, new_b - b
@@ -248,22 +303,40 @@ def _(sgd_step):
         factor = _step_factor(step_W, want_W)
         if factor is not None and not math.isclose(factor, 1, rel_tol=1e-6):
             if math.isclose(factor, -1, rel_tol=1e-6):
-                return "You stepped uphill: subtract learning_rate times the gradient (W - rate * grad), don't add it."
+                return (
+                    "You stepped uphill: subtract learning_rate times "
+                    "the gradient (W - rate * grad), don't add it."
+                )
             if math.isclose(factor, len(images), rel_tol=1e-6) and len(images) > 1:
-                return "Your step is len(images) times too big: the loss is a mean, so divide the gradient by the number of images."
+                return (
+                    "Your step is len(images) times too big: the loss is a "
+                    "mean, so divide the gradient by the number of images."
+                )
             if math.isclose(factor, 1 / rate, rel_tol=1e-6):
                 return "Multiply the gradient by learning_rate before subtracting it."
             if math.isclose(factor, len(images) / 10, rel_tol=1e-6):
                 return "Divide by the number of images, len(images), not by the number of classes."
             if math.isclose(factor, len(images) / W.shape[0], rel_tol=1e-6):
                 return "Divide by the number of images, len(images), not by the number of pixels."
-            return f"Your step for W is {factor:.3g} times the right one (on input {_describe(W, images, labels, rate)})."
+            return (
+                f"Your step for W is {factor:.3g} times the right one "
+                f"(on input {_describe(W, images, labels, rate)})."
+            )
         if factor is not None:  # W is right, so b is wrong
             if np.allclose(step_b, 0):
-                return "W is right, but b did not change: update the bias too, b - learning_rate * grad_b."
+                return (
+                    "W is right, but b did not change: update "
+                    "the bias too, b - learning_rate * grad_b."
+                )
             if np.allclose(step_b, -want_b):
-                return "W is right, but b stepped uphill: subtract learning_rate times the bias gradient."
-            return "W is right, but not b: the bias gradient is the mean of p - y_onehot over the images."
+                return (
+                    "W is right, but b stepped uphill: subtract "
+                    "learning_rate times the bias gradient."
+                )
+            return (
+                "W is right, but not b: the bias gradient is "
+                "the mean of p - y_onehot over the images."
+            )
         return (
             "Your new W is not W - learning_rate * gradient. The weight gradient is "
             f"images.T @ (p - y_onehot) / len(images), with p the softmax of images @ W + b "

@@ -14,13 +14,19 @@ number_exercise(
     5 * 5 * 3 * 32 + 32,
     hints={
         832: "A filter reads all 3 colour channels, so it has 5 × 5 × 3 weights, not 5 × 5.",
-        800: "A filter reads all 3 colour channels (5 × 5 × 3 weights), and each filter has a bias too.",
+        800: (
+            "A filter reads all 3 colour channels (5 × 5 × "
+            "3 weights), and each filter has a bias too."
+        ),
         2400: "Close: add one bias per filter.",
         2403: "There is one bias per filter (32), not one per channel.",
         320: "That is a 3 × 3 kernel on one channel; this one is 5 × 5 on three channels.",
     },
     otherwise="Use K × K × C_in × filters + filters with K = 5, C_in = 3, filters = 32.",
-    explanation="Each of the 32 filters has 5 × 5 × 3 weights (one per kernel cell per input channel) and one bias: 5·5·3·32 + 32 = 2,432.",
+    explanation=(
+        "Each of the 32 filters has 5 × 5 × 3 weights (one per kernel "
+        "cell per input channel) and one bias: 5·5·3·32 + 32 = 2,432."
+    ),
 )
 
 number_exercise(
@@ -32,8 +38,13 @@ number_exercise(
         270500: "Two pooling layers make the maps 6 × 6, not 13 × 13.",
         1082600: "The maps are pooled twice: 26 → 13 → 6.",
     },
-    otherwise="Flatten gives 6 × 6 × 16 numbers; a Dense layer has inputs × units + units parameters.",
-    explanation="The maps are still 6 × 6 after two poolings, now with 16 channels: 6·6·16 = 576 inputs, so 576·100 + 100 = 57,700.",
+    otherwise=(
+        "Flatten gives 6 × 6 × 16 numbers; a Dense layer has inputs × units + units parameters."
+    ),
+    explanation=(
+        "The maps are still 6 × 6 after two poolings, now with 16 "
+        "channels: 6·6·16 = 576 inputs, so 576·100 + 100 = 57,700."
+    ),
 )
 
 shape_exercise(
@@ -58,33 +69,38 @@ shape_exercise(
             s[2] != 8
         ): "The number of channels is the number of filters, and pooling keeps it.",
     },
-    otherwise="Use floor((I - K) / S) + 1 for the convolution, then halve for the pooling (with a floor).",
-    explanation="floor((28 - 5) / 1) + 1 = 24 rows and columns with 8 channels; pooling halves the sides: (12, 12, 8).",
+    otherwise=(
+        "Use floor((I - K) / S) + 1 for the convolution, then halve for the pooling (with a floor)."
+    ),
+    explanation=(
+        "floor((28 - 5) / 1) + 1 = 24 rows and columns with "
+        "8 channels; pooling halves the sides: (12, 12, 8)."
+    ),
 )
 
 
 @exercise(
     "07.blog-params-function",
-    explanation="conv: 3·3·1·f + f; Flatten gives 6·6·f numbers, so Dense(100) has 36·f·100 + 100; the output layer 100·10 + 10.",
+    explanation=(
+        "conv: 3·3·1·f + f; Flatten gives 6·6·f numbers, so "
+        "Dense(100) has 36·f·100 + 100; the output layer 100·10 + 10."
+    ),
 )
 def _(blog_params):
     for filters in (10, 1, 4, 16, 32):
         expected = (
-            conv2d_params(3, 1, filters)
-            + dense_params(36 * filters, 100)
-            + dense_params(100, 10)
+            conv2d_params(3, 1, filters) + dense_params(36 * filters, 100) + dense_params(100, 10)
         )
         got = expect_number(call(blog_params, filters))
         if got != expected:
-            if (
-                filters == 10
-                and got == 37210
-                or got == blog_params(10)
-                and filters != 10
-            ):
-                return f"blog_params({filters}) gave {got:g}; it must depend on filters (expected {expected:,})."
+            if filters == 10 and got == 37210 or got == blog_params(10) and filters != 10:
+                return (
+                    f"blog_params({filters}) gave {got:g}; it must "
+                    f"depend on filters (expected {expected:,})."
+                )
             return (
-                f"blog_params({filters}) gave {got:g}, expected {expected:,}. Remember that Flatten gives "
+                f"blog_params({filters}) gave {got:g}, expected "
+                f"{expected:,}. Remember that Flatten gives "
                 "6 × 6 × filters numbers, so the first Dense layer grows with the filters too."
             )
     return None

@@ -28,8 +28,10 @@ number_exercise(
         564: "That is three epochs; the question asks for one.",
     },
     otherwise="Divide the number of training images by the images per step, and round up.",
-    explanation="48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
-    "188 in all; in general ceil(images / batch size).",
+    explanation=(
+        "48,000 / 256 = 187.5: 187 full steps and a last one with the 128 images left over, "
+        "188 in all; in general ceil(images / batch size)."
+    ),
 )
 
 number_exercise(
@@ -49,17 +51,26 @@ number_exercise(
     48000,
     hints={
         0: "Keras holds out the *last* part of the data, not the first.",
-        12000: "12,000 is how many images are held out; they are the last ones, so where does the block start?",
+        12000: (
+            "12,000 is how many images are held out; they are "
+            "the last ones, so where does the block start?"
+        ),
         48001: "Indices count from 0: the first held-out image comes right after index 47,999.",
     },
-    otherwise="validation_split=0.2 holds out the last 20 % of the 60,000 images, in their original order.",
+    otherwise=(
+        "validation_split=0.2 holds out the last 20 % "
+        "of the 60,000 images, in their original order."
+    ),
     explanation="Keras holds out the last 20 %: images 48,000 to 59,999, before any shuffling.",
 )
 
 
 @exercise(
     "08.scale-function",
-    explanation="Divide by 255 in floating point and add a channel axis: (images.astype('float32') / 255)[..., None].",
+    explanation=(
+        "Divide by 255 in floating point and add a channel "
+        "axis: (images.astype('float32') / 255)[..., None]."
+    ),
 )
 def _(scale):
     rng = np.random.default_rng(7)
@@ -76,7 +87,9 @@ def _(scale):
         return "The values must lie in [0, 1]: divide by 255."
     if not np.allclose(out[..., 0], images / 255.0, atol=1e-6):
         if np.isin(out, (0.0, 1.0)).all():
-            return "Only 0 and 1 are left: integer division (//) drops the fractions; use / on floats."
+            return (
+                "Only 0 and 1 are left: integer division (//) drops the fractions; use / on floats."
+            )
         return "Each pixel p must become p / 255."
     return None
 
@@ -128,15 +141,17 @@ def _(best_epoch):
         if got == expected - 1:
             return "Epochs count from 1 in the log; np.argmax counts from 0, so add 1."
         if got == int(np.argmax(history["accuracy"])) + 1:
-            return (
-                "Use the validation accuracy (val_accuracy), not the training accuracy."
-            )
+            return "Use the validation accuracy (val_accuracy), not the training accuracy."
         if got == int(np.argmin(history["val_loss"])) + 1:
             return (
-                "That is the epoch with the lowest val_loss; the question asks for the highest val_accuracy "
+                "That is the epoch with the lowest val_loss; the "
+                "question asks for the highest val_accuracy "
                 "(the two often agree, but not always)."
             )
-        return f"For val_accuracy {history['val_accuracy']} the best epoch is {expected}, you returned {got:g}."
+        return (
+            f"For val_accuracy {history['val_accuracy']} the "
+            f"best epoch is {expected}, you returned {got:g}."
+        )
     return None
 
 
@@ -145,12 +160,16 @@ number_exercise(
     1 * (1 - 0.2) + 0.2 / 10,
     tolerance=1e-6,
     hints={
-        0.8: "The 0.2 is spread over all ten digits, the right one included: add its share, 0.2 / 10, back.",
+        0.8: (
+            "The 0.2 is spread over all ten digits, the right "
+            "one included: add its share, 0.2 / 10, back."
+        ),
         0.02: "0.02 is what each wrong digit gets; the right digit keeps most of its 1.",
         0.91: "0.91 is the target for label_smoothing=0.1; redo it with 0.2.",
         lambda v: v > 1 or v < 0: "A target is a probability, between 0 and 1.",
     },
     otherwise="Take the one-hot 1, multiply by (1 - 0.2), then add 0.2 / 10.",
-    explanation="The one-hot 1 keeps 1 - 0.2 = 0.8, and every digit, the right one included, gets 0.2 / 10 = 0.02: "
+    explanation="The one-hot 1 keeps 1 - 0.2 = 0.8, and every digit, "
+    "the right one included, gets 0.2 / 10 = 0.02: "
     "0.8 + 0.02 = 0.82 (each wrong digit gets 0.02).",
 )

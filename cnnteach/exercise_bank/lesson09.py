@@ -7,7 +7,10 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 @exercise(
     "09.argmax-rows",
-    explanation="axis=-1 picks the position of the largest value within each row: 0.7 at 1, 0.6 at 0, 0.6 at 2.",
+    explanation=(
+        "axis=-1 picks the position of the largest value "
+        "within each row: 0.7 at 1, 0.6 at 0, 0.6 at 2."
+    ),
 )
 def _(answer):
     values = expect_array(answer, dtype_kind="n").ravel()
@@ -48,7 +51,10 @@ def _(accuracy_from):
         if np.isclose(got, expected * 100):
             return "Give a share between 0 and 1, not a percentage."
         if np.isclose(got, np.trace(matrix)):
-            return "That is the number of right answers; divide by the number of images (the sum of all cells)."
+            return (
+                "That is the number of right answers; divide by "
+                "the number of images (the sum of all cells)."
+            )
         if np.isclose(got, 1 - expected):
             return "That is the error rate; the right answers are on the diagonal."
         return f"For {matrix.tolist()} the accuracy is {expected:.4f}, you returned {got:.4f}."
@@ -57,7 +63,9 @@ def _(accuracy_from):
 
 @exercise(
     "09.digit-recall",
-    explanation="Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum().",
+    explanation=(
+        "Row `digit` holds every image of that digit: matrix[digit, digit] / matrix[digit].sum()."
+    ),
 )
 def _(digit_recall):
     for matrix in _random_matrices():
@@ -67,10 +75,16 @@ def _(digit_recall):
             if np.isclose(got, expected, rtol=1e-9):
                 continue
             if np.isclose(got, matrix[digit, digit] / matrix[:, digit].sum()):
-                return "You divided by the column (images *predicted* as that digit); rows are the true digits."
+                return (
+                    "You divided by the column (images *predicted* "
+                    "as that digit); rows are the true digits."
+                )
             if np.isclose(got, np.trace(matrix) / matrix.sum()):
                 return "That is the overall accuracy; use only the row of `digit`."
-            return f"For the digit {digit} of {matrix.tolist()} the answer is {expected:.4f}, you returned {got:.4f}."
+            return (
+                f"For the digit {digit} of {matrix.tolist()} the "
+                f"answer is {expected:.4f}, you returned {got:.4f}."
+            )
     return None
 
 
@@ -88,9 +102,9 @@ def _(invert):
     expected = 255 - picture
     if out.dtype.kind == "f" and np.allclose(out, 1 - picture / 255):
         return "Keep 0-255 uint8 pixels: 255 - picture."
-    if np.array_equal(
-        out.astype(np.int64), -picture.astype(np.int64)
-    ) or np.array_equal(out, (-picture.astype(np.int64)).astype(out.dtype)):
+    if np.array_equal(out.astype(np.int64), -picture.astype(np.int64)) or np.array_equal(
+        out, (-picture.astype(np.int64)).astype(out.dtype)
+    ):
         return "Negating is not inverting: 255 - picture keeps the values in 0-255."
     if not np.array_equal(out.astype(np.int64), expected.astype(np.int64)):
         return "Black (0) must become white (255) and white black: 255 - picture."

@@ -20,9 +20,10 @@ shape_exercise(
             len(s) == 4
         ): "Leave out the batch axis: the question is about one digit, (rows, columns, channels).",
         lambda s: len(s) != 3: "Give three numbers: (rows, columns, channels).",
-        lambda s: (
-            s[:2] == (13, 13)
-        ): "13 is pool_1's output; conv_2 then loses one row at each edge with a 3×3 'valid' kernel.",
+        lambda s: s[:2] == (13, 13): (
+            "13 is pool_1's output; conv_2 then loses one "
+            "row at each edge with a 3×3 'valid' kernel."
+        ),
         lambda s: (
             s[:2] == (5, 5)
         ): "5 × 5 is after pool_2; the question asks about conv_2, before that pooling.",
@@ -40,25 +41,21 @@ shape_exercise(
 
 
 def _reference_response(window, kernel, bias):
-    return max(
-        float(np.sum(np.asarray(window, float) * np.asarray(kernel, float)) + bias), 0.0
-    )
+    return max(float(np.sum(np.asarray(window, float) * np.asarray(kernel, float)) + bias), 0.0)
 
 
 @exercise(
     "10.filter-response",
-    explanation="Multiply window and kernel cell by cell, add everything and the bias, then apply ReLU: max(sum + bias, 0).",
+    explanation=(
+        "Multiply window and kernel cell by cell, add everything "
+        "and the bias, then apply ReLU: max(sum + bias, 0)."
+    ),
 )
 def _(function):
     rng = np.random.default_rng(9)
-    cases = [
-        (rng.random((3, 3)), rng.normal(size=(3, 3)), float(rng.normal()))
-        for _ in range(6)
-    ]
+    cases = [(rng.random((3, 3)), rng.normal(size=(3, 3)), float(rng.normal())) for _ in range(6)]
     cases.append((np.ones((3, 3)), -np.ones((3, 3)), 0.5))  # negative: ReLU gives 0
-    cases.append(
-        (np.zeros((3, 3)), np.ones((3, 3)), 0.25)
-    )  # blank window: only the bias
+    cases.append((np.zeros((3, 3)), np.ones((3, 3)), 0.25))  # blank window: only the bias
     for window, kernel, bias in cases:
         got = expect_number(np.asarray(call(function, window, kernel, bias)).squeeze())
         want = _reference_response(window, kernel, bias)
@@ -68,13 +65,12 @@ def _(function):
                 return "Apply the ReLU: negative sums become 0."
             if np.isclose(got, max(float(np.sum(window * kernel)), 0.0), atol=1e-6):
                 return "Add the bias before the ReLU."
-            if np.isclose(
-                got, max(float(np.sum(window @ kernel)) + bias, 0.0), atol=1e-6
-            ):
-                return (
-                    "Use element-wise products (window * kernel), not a matrix product."
-                )
-            return f"For a window of {window.round(2).tolist()} you gave {got:.4f}, expected {want:.4f}."
+            if np.isclose(got, max(float(np.sum(window @ kernel)) + bias, 0.0), atol=1e-6):
+                return "Use element-wise products (window * kernel), not a matrix product."
+            return (
+                f"For a window of {window.round(2).tolist()} "
+                f"you gave {got:.4f}, expected {want:.4f}."
+            )
     return None
 
 
@@ -101,8 +97,14 @@ def _(function):
                 or int((got == 0).sum()) == size * size
                 and not np.array_equal(got, want)
             ):
-                return "The square is in the wrong place: rows come first, image[row:row + size, col:col + size]."
-            return f"occlude(image, {row}, {col}, {size}) should zero exactly image[{row}:{row + size}, {col}:{col + size}]."
+                return (
+                    "The square is in the wrong place: rows come "
+                    "first, image[row:row + size, col:col + size]."
+                )
+            return (
+                f"occlude(image, {row}, {col}, {size}) should zero "
+                f"exactly image[{row}:{row + size}, {col}:{col + size}]."
+            )
     return None
 
 
@@ -117,5 +119,8 @@ number_exercise(
         529: "That is stride 1; with stride 2 the square jumps two pixels.",
     },
     otherwise="Count positions per axis with floor((28 − 6) / 2) + 1, then square it.",
-    explanation="Along each axis the square fits (28 − 6) // 2 + 1 = 12 times (the convolution formula again), so 12 × 12 = 144 copies.",
+    explanation=(
+        "Along each axis the square fits (28 − 6) // 2 + 1 = 12 times "
+        "(the convolution formula again), so 12 × 12 = 144 copies."
+    ),
 )

@@ -1,4 +1,7 @@
-"""Checkers for lesson 11, modern building blocks (solutions live in notebooks/11_modern_building_blocks.ipynb)."""
+"""Checkers for lesson 11, modern building blocks.
+
+The solutions live in notebooks/11_modern_building_blocks.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 
 def _size_and_jump(answer):
-    """(size, jump) from a number (jump None) or a pair such as (10, 2); raises ValueError otherwise."""
+    """(size, jump) from a number (jump None) or a pair such as (10, 2); raises ValueError
+    otherwise."""
     if isinstance(answer, (tuple, list, np.ndarray)) and not isinstance(answer, str):
         values = expect_array(answer, dtype_kind="n")
         if values.shape != (2,):
@@ -20,14 +24,16 @@ def _size_and_jump(answer):
     return expect_number(answer, integer=True), None
 
 
-# ----------------------------------------------------------------------------- 11.stack-receptive-field
+# ------------------------------------------------------------------------- 11.stack-receptive-field
 @exercise(
     "11.stack-receptive-field",
-    "Conv2D 3 × 3, Conv2D 3 × 3, MaxPooling2D 2 × 2 (stride 2), Conv2D 3 × 3 (the convolutions with "
+    "Conv2D 3 × 3, Conv2D 3 × 3, MaxPooling2D 2 × 2 "
+    "(stride 2), Conv2D 3 × 3 (the convolutions with "
     "stride 1): how many input pixels wide is the receptive field of one output position?",
     explanation=(
         "Start at (1, 1); each layer adds (k - 1) × jump, then multiplies the jump by its stride: "
-        "3 and 5 after the two convolutions, 6 after the pooling (jump 2), 6 + 2 × 2 = 10 after the "
+        "3 and 5 after the two convolutions, 6 after the "
+        "pooling (jump 2), 6 + 2 × 2 = 10 after the "
         "last convolution."
     ),
 )
@@ -46,7 +52,8 @@ def _(answer):
         )
     if size == 11:
         return (
-            "Adding the kernel sizes counts the overlap of neighbouring windows twice: start from 1 "
+            "Adding the kernel sizes counts the overlap "
+            "of neighbouring windows twice: start from 1 "
             "and let each layer add (k - 1) × jump."
         )
     if size == 7:
@@ -54,10 +61,13 @@ def _(answer):
             "The pooling layer counts too: its 2 × 2 window adds (2 - 1) × 1 pixel, and its stride "
             "doubles the jump for the convolution after it."
         )
-    return "Start from size 1 and jump 1; each layer adds (k - 1) × jump, then multiplies the jump by its stride."
+    return (
+        "Start from size 1 and jump 1; each layer adds (k - "
+        "1) × jump, then multiplies the jump by its stride."
+    )
 
 
-# ----------------------------------------------------------------------------- 11.receptive-field-function
+# ---------------------------------------------------------------------- 11.receptive-field-function
 _STACKS = (
     [(3, 1), (2, 2), (2, 2)],
     [(3, 1), (3, 1)],
@@ -91,26 +101,32 @@ def _(grow):
         result = call(grow, [tuple(p) for p in pairs])
         want = _reference(pairs)
         if not isinstance(result, (tuple, list, np.ndarray)):
-            if (
-                isinstance(result, (int, float, np.number))
-                and expect_number(result) == want[0]
-            ):
+            if isinstance(result, (int, float, np.number)) and expect_number(result) == want[0]:
                 return "That is the size alone; return both numbers, (size, jump)."
-            return f"Return a pair (size, jump), for example (6, 4); yours returned a {type(result).__name__}."
+            return (
+                "Return a pair (size, jump), for example (6, "
+                f"4); yours returned a {type(result).__name__}."
+            )
         got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())
         if got == want:
             continue
         if not pairs:
             return "For an empty list each pixel sees only itself: start from (1, 1)."
         if len(got) == 2 and got[1] == want[1] and got[0] == want[0] - 1:
-            return "Your sizes are one short: a single pixel already sees itself, so start the size at 1, not 0."
+            return (
+                "Your sizes are one short: a single pixel already "
+                "sees itself, so start the size at 1, not 0."
+            )
         if len(got) == 2 and got[0] == sum(k - 1 for k, _ in pairs) + 1:
             return (
                 f"For {pairs} you add k - 1 per layer but forget the jump: after a stride, each "
                 "step of the next window moves several input pixels, so add (k - 1) * j."
             )
         if len(got) == 2 and got[0] == _late_jump(pairs):
-            return "Update the size with the jump from before this layer's stride, then multiply the jump."
+            return (
+                "Update the size with the jump from before "
+                "this layer's stride, then multiply the jump."
+            )
         return f"For {pairs} the answer is {want}, yours gave {got}."
     return None
 
@@ -147,15 +163,20 @@ def _(answer):
     if value == first + second + projection - 3 * 32:
         return "Each of the three convolutions also has one bias per filter: 32 each."
     if value == first + second + first:
-        return "The projection is a 1 × 1 convolution: 1 × 1 × 16 weights per filter, not 3 × 3 × 16."
+        return (
+            "The projection is a 1 × 1 convolution: 1 × 1 × 16 weights per filter, not 3 × 3 × 16."
+        )
     if value == 2 * second + projection:
-        return "The first convolution reads the block's 16 input channels, not 32: 3 × 3 × 16 weights per filter."
+        return (
+            "The first convolution reads the block's 16 input "
+            "channels, not 32: 3 × 3 × 16 weights per filter."
+        )
     if value == (9 * 32 + 32) + second + (32 + 32):
         return "Every filter reads all its input channels: multiply by 16 (or 32) input channels."
     return "Count each convolution as k × k × channels in × filters + filters, and add the three."
 
 
-# ----------------------------------------------------------------------------- 11.dropout-kept-value
+# ---------------------------------------------------------------------------- 11.dropout-kept-value
 @exercise(
     "11.dropout-kept-value",
     "During training, layers.Dropout(0.3) keeps a unit whose input is 3.0. What does it output? "
@@ -187,9 +208,7 @@ def _(answer):
     if math.isclose(value, 3.0 * 1.3, abs_tol=1e-3):
         return "The scale is 1 / (1 - rate), which is not 1 + rate: divide 3.0 by 0.7."
     if value == 0:
-        return (
-            "This unit was kept, so it is not 0; kept units are divided by (1 - rate)."
-        )
+        return "This unit was kept, so it is not 0; kept units are divided by (1 - rate)."
     return "A kept unit is divided by the probability of keeping it, 1 - rate."
 
 
@@ -206,11 +225,13 @@ _CHOICES = {
 
 @exercise(
     "11.six-nine",
-    "Which augmentation would break a classifier that tells 6 from 9: (a) RandomTranslation(0.2, 0.2), "
+    "Which augmentation would break a classifier that "
+    "tells 6 from 9: (a) RandomTranslation(0.2, 0.2), "
     "(b) RandomZoom(0.2), (c) RandomRotation(0.5), (d) RandomRotation(0.02)? Give the letter.",
     explanation=(
         "RandomRotation(0.5) turns each image by up to half a turn either way (0.5 × 360° = 180°), "
-        "and a 6 turned by 180° looks like a 9: the training set would then label 9-like shapes as 6 "
+        "and a 6 turned by 180° looks like a 9: the "
+        "training set would then label 9-like shapes as 6 "
         "and 6-like ones as 9. Augment only with changes that keep the label."
     ),
 )

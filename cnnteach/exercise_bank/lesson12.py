@@ -16,12 +16,21 @@ number_exercise(
     100 / 700,
     hints={
         0.25: "You divided by one box's area; IoU divides by the area of the union of both.",
-        0.125: "You divided by the sum of both areas; subtract the shared part once, it was counted twice.",
+        0.125: (
+            "You divided by the sum of both areas; subtract "
+            "the shared part once, it was counted twice."
+        ),
         100: "100 is the intersection; now divide it by the union.",
         100 / 7: "Give a fraction between 0 and 1, not a percentage.",
     },
-    otherwise="Intersection: the overlap's width × height. Union: area A + area B − intersection. IoU = intersection / union.",
-    explanation="They share a 10 × 10 square: 100 pixels. Together they cover 400 + 400 − 100 = 700. IoU = 100 / 700 = 1/7 ≈ 0.143.",
+    otherwise=(
+        "Intersection: the overlap's width × height. Union: area "
+        "A + area B − intersection. IoU = intersection / union."
+    ),
+    explanation=(
+        "They share a 10 × 10 square: 100 pixels. Together they "
+        "cover 400 + 400 − 100 = 700. IoU = 100 / 700 = 1/7 ≈ 0.143."
+    ),
 )
 
 number_exercise(
@@ -34,7 +43,10 @@ number_exercise(
         324: "324 is the 96×96 canvas with stride 4; this canvas is 128×128 and the stride is 2.",
     },
     otherwise="Use floor((128 − 28) / 2) + 1 per axis, then multiply the two axes.",
-    explanation="Per axis (128 − 28) // 2 + 1 = 51 positions, the convolution formula with K = 28 and S = 2; 51 × 51 = 2,601 windows.",
+    explanation=(
+        "Per axis (128 − 28) // 2 + 1 = 51 positions, the convolution "
+        "formula with K = 28 and S = 2; 51 × 51 = 2,601 windows."
+    ),
 )
 
 #: A chain: box 0 overlaps box 1 and box 1 overlaps box 2 (IoU 0.25 each), boxes 0 and 2 do not
@@ -75,9 +87,9 @@ def _cases():
     for _ in range(8):
         corners = rng.integers(0, 30, size=(12, 2))
         yield (
-            np.concatenate(
-                [corners, corners + rng.integers(1, 15, size=(12, 2))], axis=1
-            ).astype(float),
+            np.concatenate([corners, corners + rng.integers(1, 15, size=(12, 2))], axis=1).astype(
+                float
+            ),
             rng.permutation(12) / 12 + 0.01,
             float(rng.choice([0.2, 0.4, 0.6])),
         )
@@ -86,7 +98,8 @@ def _cases():
 @exercise(
     "12.nms",
     explanation=(
-        "Sort the indices by score, highest first. Take the best remaining box, keep it, and remove every remaining box "
+        "Sort the indices by score, highest first. Take the best "
+        "remaining box, keep it, and remove every remaining box "
         "whose IoU with it is greater than the threshold; repeat until none remain."
     ),
 )
@@ -94,34 +107,44 @@ def _(function):
     for boxes, scores, threshold in _cases():
         got = [
             int(i)
-            for i in np.asarray(
-                call(function, boxes.copy(), scores.copy(), threshold)
-            ).ravel()
+            for i in np.asarray(call(function, boxes.copy(), scores.copy(), threshold)).ravel()
         ]
         want = non_max_suppression(boxes, scores, threshold).tolist()
         if got == want:
             continue
         if boxes is CHAIN[0] and got == [0]:
             return (
-                "For a chain of boxes (0 overlaps 1, 1 overlaps 2, 0 and 2 do not) you kept only [0]: box 1 is "
-                "suppressed by box 0, and a suppressed box suppresses nothing, so box 2 stays. Compare the "
+                "For a chain of boxes (0 overlaps 1, 1 overlaps "
+                "2, 0 and 2 do not) you kept only [0]: box 1 is "
+                "suppressed by box 0, and a suppressed box "
+                "suppresses nothing, so box 2 stays. Compare the "
                 "remaining boxes only with the boxes you keep."
             )
         if sorted(got) == sorted(want):
             return "You keep the right boxes; return them best score first."
         if len(got) == len(boxes):
-            return "Nothing was suppressed: remove the boxes whose IoU with a kept box is greater than the threshold."
+            return (
+                "Nothing was suppressed: remove the boxes whose IoU "
+                "with a kept box is greater than the threshold."
+            )
         if len(got) < len(want) and any(
             iou(boxes[a], boxes[b]) == threshold for a in want for b in want if a != b
         ):
-            return "A box whose IoU equals the threshold is kept: suppress only IoU greater than the threshold."
-        return f"For {len(boxes)} boxes with threshold {threshold:g} you kept {got}, expected {want}."
+            return (
+                "A box whose IoU equals the threshold is kept: "
+                "suppress only IoU greater than the threshold."
+            )
+        return (
+            f"For {len(boxes)} boxes with threshold {threshold:g} you kept {got}, expected {want}."
+        )
     return None
 
 
 @exercise(
     "12.precision-recall",
-    explanation="Precision = correct / detections = 6 / 8 = 0.75; recall = correct / digits = 6 / 10 = 0.6.",
+    explanation=(
+        "Precision = correct / detections = 6 / 8 = 0.75; recall = correct / digits = 6 / 10 = 0.6."
+    ),
 )
 def _(answer):
     precision, recall = (float(v) for v in expect_array(answer, (2,), dtype_kind="n"))
@@ -156,11 +179,17 @@ number_exercise(
         sum(_AP_PRECISIONS)
         / 3: "Recall only reaches 3/4, so divide by the 4 digits; and use the envelope.",
     },
-    otherwise="List precision and recall after each detection, then sum (recall step) × (best precision from there on).",
+    otherwise=(
+        "List precision and recall after each detection, then "
+        "sum (recall step) × (best precision from there on)."
+    ),
     explanation=(
-        "Precision after each detection: 1, 1/2, 2/3, 3/4, 3/5; recall: 1/4, 1/4, 2/4, 3/4, 3/4. The envelope gives "
-        "precision 1 up to recall 1/4 and 3/4 up to recall 3/4 (the 2/3 at recall 2/4 is beaten by the 3/4 reached "
-        "later); the last quarter of recall is never reached. AP = 1/4 × 1 + 2/4 × 3/4 = 5/8 = 0.625."
+        "Precision after each detection: 1, 1/2, 2/3, 3/4, 3/5; "
+        "recall: 1/4, 1/4, 2/4, 3/4, 3/4. The envelope gives "
+        "precision 1 up to recall 1/4 and 3/4 up to recall 3/4 "
+        "(the 2/3 at recall 2/4 is beaten by the 3/4 reached "
+        "later); the last quarter of recall is never "
+        "reached. AP = 1/4 × 1 + 2/4 × 3/4 = 5/8 = 0.625."
     ),
 )
 
@@ -173,17 +202,28 @@ shape_exercise(
         (
             800,
             64,
-        ): "That is the Dense kernel; a Conv2D kernel has four axes (rows, columns, input channels, filters).",
+        ): (
+            "That is the Dense kernel; a Conv2D kernel has four "
+            "axes (rows, columns, input channels, filters)."
+        ),
         (
             1,
             1,
             800,
             64,
-        ): "A 1×1 convolution would need the 800 values as channels; the new layer reads the 5×5×32 map itself.",
+        ): (
+            "A 1×1 convolution would need the 800 values as "
+            "channels; the new layer reads the 5×5×32 map itself."
+        ),
     },
-    otherwise="The kernel must cover the whole 5×5 map of 32 channels, once per unit: (rows, columns, input channels, filters).",
+    otherwise=(
+        "The kernel must cover the whole 5×5 map of 32 channels, "
+        "once per unit: (rows, columns, input channels, filters)."
+    ),
     explanation=(
-        "The Dense kernel has shape (800, 64); reshaped in Flatten's order (rows, columns, channels) it is a (5, 5, 32, 64) "
-        "convolution kernel: one 5×5×32 filter per unit, which on a 5×5×32 input gives exactly the Dense output."
+        "The Dense kernel has shape (800, 64); reshaped in Flatten's "
+        "order (rows, columns, channels) it is a (5, 5, 32, 64) "
+        "convolution kernel: one 5×5×32 filter per unit, which "
+        "on a 5×5×32 input gives exactly the Dense output."
     ),
 )

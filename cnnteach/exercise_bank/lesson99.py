@@ -36,30 +36,48 @@ class _StubModel:
 
 @exercise(
     "99.predict-classes",
-    explanation="model.predict gives one row of 10 probabilities per image; np.argmax(..., axis=-1) "
-    "picks, in each row, the index of the largest: the predicted digit.",
+    explanation=(
+        "model.predict gives one row of 10 probabilities per image; np.argmax(..., axis=-1) "
+        "picks, in each row, the index of the largest: the predicted digit."
+    ),
 )
 def _(function):
     stub = _StubModel(_PROBABILITIES)
     x = np.zeros((4, 28, 28, 1), dtype="float32")
     result = expect_array(call(function, stub, x))
     if stub.calls == 0:
-        return "Call model.predict(x, verbose=0) inside your function, then turn its probabilities into labels."
+        return (
+            "Call model.predict(x, verbose=0) inside your "
+            "function, then turn its probabilities into labels."
+        )
     if result.shape == _PROBABILITIES.shape:
-        return "That is the probabilities themselves; take the index of the largest one in each row with np.argmax."
+        return (
+            "That is the probabilities themselves; take the index "
+            "of the largest one in each row with np.argmax."
+        )
     if result.shape != (4,):
-        return f"Expected one label per image (shape (4,)), got shape {result.shape}; use axis=-1 in np.argmax."
+        return (
+            "Expected one label per image (shape (4,)), got "
+            f"shape {result.shape}; use axis=-1 in np.argmax."
+        )
     if result.dtype.kind not in "iu":
-        return "Labels are whole numbers (the index of a column), not probabilities: use np.argmax, not np.max."
+        return (
+            "Labels are whole numbers (the index of a column), "
+            "not probabilities: use np.argmax, not np.max."
+        )
     if np.array_equal(result, np.argmax(_PROBABILITIES, axis=-1)):
         return None
-    return "Take the largest entry of each ROW (one row per image): np.argmax(probabilities, axis=-1)."
+    return (
+        "Take the largest entry of each ROW (one row per image): np.argmax(probabilities, axis=-1)."
+    )
 
 
 @exercise(
     "99.sgd-learning-rate",
-    explanation="Keras 3 optimizers accept only learning_rate=; the old lr= alias raises ValueError. "
-    "momentum= is unchanged: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9).",
+    explanation=(
+        "Keras 3 optimizers accept only learning_rate=; the old lr= alias raises ValueError. "
+        "momentum= is unchanged: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9)."
+    ),
 )
 def _(optimizer):
     import keras
@@ -67,14 +85,22 @@ def _(optimizer):
     if isinstance(optimizer, str):
         return "Give the optimizer object itself, e.g. keras.optimizers.SGD(...), not a string."
     if not isinstance(optimizer, keras.optimizers.Optimizer):
-        return f"Expected a Keras optimizer, got a {type(optimizer).__name__}; build one with keras.optimizers.SGD(...)."
+        return (
+            f"Expected a Keras optimizer, got a {type(optimizer).__name__}; "
+            "build one with keras.optimizers.SGD(...)."
+        )
     if not isinstance(optimizer, keras.optimizers.SGD):
-        return f"That is {type(optimizer).__name__}; the 2019 line used SGD: keras.optimizers.SGD(...)."
+        return (
+            f"That is {type(optimizer).__name__}; the 2019 "
+            "line used SGD: keras.optimizers.SGD(...)."
+        )
     rate = float(optimizer.learning_rate)
     if not np.isclose(rate, 0.05):
         return f"Its learning rate is {rate:g}; pass learning_rate=0.05 (the new name of lr)."
     if not np.isclose(float(optimizer.momentum), 0.9):
-        return f"Its momentum is {float(optimizer.momentum):g}; keep momentum=0.9 from the 2019 line."
+        return (
+            f"Its momentum is {float(optimizer.momentum):g}; keep momentum=0.9 from the 2019 line."
+        )
     return None
 
 
@@ -83,7 +109,8 @@ HISTORY_KEYS = ["accuracy", "loss", "val_accuracy", "val_loss"]
 
 @exercise(
     "99.history-keys",
-    explanation="Keras records the loss and each metric under its name ('accuracy', never 'acc'), and the "
+    explanation="Keras records the loss and each metric under "
+    "its name ('accuracy', never 'acc'), and the "
     "same again with a 'val_' prefix when there is validation data.",
 )
 def _(keys):
@@ -95,7 +122,13 @@ def _(keys):
     if "acc" in given or "val_acc" in given:
         return "'acc' is the 2019 key; Keras 3 names the metric 'accuracy' (and 'val_accuracy')."
     if not any(k.startswith("val_") for k in given):
-        return "validation_split=0.25 adds validation data: Keras records every key again with a 'val_' prefix."
+        return (
+            "validation_split=0.25 adds validation data: Keras "
+            "records every key again with a 'val_' prefix."
+        )
     if given == HISTORY_KEYS:
         return None
-    return "One key for the loss and one per metric, each once more with 'val_'; sort them alphabetically."
+    return (
+        "One key for the loss and one per metric, each "
+        "once more with 'val_'; sort them alphabetically."
+    )

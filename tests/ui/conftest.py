@@ -17,15 +17,18 @@ import json
 import os
 import secrets
 import shutil
-from pathlib import Path
 
 import pytest
-
 from lab_server import NOTEBOOKS, LabServer
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-    "--no-first-run", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
@@ -33,8 +36,10 @@ VIEWPORT = {"width": 1280, "height": 900}
 # JupyterLab settings of the test server: no news toast (and no request for news), all cells
 # attached to the page (so the screenshots and the widget tests see every cell).
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
 }
@@ -47,8 +52,11 @@ def in_ci() -> bool:
 def find_chromium() -> str | None:
     """$CNNTEACH_CHROMIUM when set, else Debian's /usr/bin/chromium or chromium on PATH."""
     chosen = os.environ.get("CNNTEACH_CHROMIUM")
-    candidates = [chosen] if chosen else [
-        "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    candidates = (
+        [chosen]
+        if chosen
+        else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    )
     for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
@@ -60,14 +68,20 @@ def why_no_browser() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return ("Playwright for Python is not installed; install the course's dev extras "
-                "(pip install -e '.[dev]') to run the browser tests.")
+        return (
+            "Playwright for Python is not installed; install the course's dev extras "
+            "(pip install -e '.[dev]') to run the browser tests."
+        )
     if find_chromium() is None:
         if os.environ.get("CNNTEACH_CHROMIUM"):
-            return (f"CNNTEACH_CHROMIUM={os.environ['CNNTEACH_CHROMIUM']} is not an executable "
-                    "file; point it at a Chromium binary or unset it.")
-        return ("Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH); "
-                "install it (Debian/Ubuntu: apt-get install chromium) to run the browser tests.")
+            return (
+                f"CNNTEACH_CHROMIUM={os.environ['CNNTEACH_CHROMIUM']} is not an executable "
+                "file; point it at a Chromium binary or unset it."
+            )
+        return (
+            "Chromium is not installed (looked for /usr/bin/chromium and chromium on PATH); "
+            "install it (Debian/Ubuntu: apt-get install chromium) to run the browser tests."
+        )
     return None
 
 
@@ -89,7 +103,8 @@ def chromium():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -105,13 +120,17 @@ def lab(tmp_path_factory):
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    server = LabServer(root, home, [
-        f"--IdentityProvider.token={secrets.token_hex(16)}",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}",
-        "--LabApp.news_url=",
-    ])
+    server = LabServer(
+        root,
+        home,
+        [
+            f"--IdentityProvider.token={secrets.token_hex(16)}",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+            "--LabApp.news_url=",
+        ],
+    )
     server.start()
     try:
         yield server
@@ -136,4 +155,3 @@ def page(chromium, lab):
         except Exception:  # the page may already be gone; the server stops the kernels anyway
             pass
         context.close()
-

@@ -33,7 +33,9 @@ const scrollerOf = (panel) => panel.content.outerNode
 """
 
 # JavaScript: what the notebook and its kernel are doing right now (a plain object).
-_STATE = _FIND_PANEL + """
+_STATE = (
+    _FIND_PANEL
+    + """
 (path) => {
   const panel = findPanel(path);
   if (!panel) return {open: false};
@@ -72,6 +74,7 @@ _STATE = _FIND_PANEL + """
   };
 }
 """
+)
 
 
 SEAM = 8  # rows shot twice at each seam, so the toolbar's shadow never shows in the middle
@@ -105,12 +108,19 @@ def wait_for_kernel(page, path: str, timeout: float = 120) -> dict:
     now = {}
     while time.monotonic() < deadline:
         now = state(page, path)
-        if (now.get("open") and now["ready"] and now["connection"] == "connected"
-                and now["kernelStatus"] == "idle" and now["answered"]):
+        if (
+            now.get("open")
+            and now["ready"]
+            and now["connection"] == "connected"
+            and now["kernelStatus"] == "idle"
+            and now["answered"]
+        ):
             return now
         time.sleep(0.25)
-    raise LessonError(f"{path}: the kernel was not ready within {timeout:.0f} s (last state: "
-                      f"{ {k: v for k, v in now.items() if k != 'cells'} })")
+    raise LessonError(
+        f"{path}: the kernel was not ready within {timeout:.0f} s (last state: "
+        f"{ {k: v for k, v in now.items() if k != 'cells'} })"
+    )
 
 
 def allowed_to_raise(cell: dict) -> bool:
@@ -123,8 +133,7 @@ def unexpected_errors(now: dict) -> list[dict]:
 
 def describe(cell: dict) -> str:
     error = cell["errors"][0]
-    return (f"cell {cell['index']} ({cell['source']!r}) raised {error['ename']}: "
-            f"{error['evalue']}")
+    return f"cell {cell['index']} ({cell['source']!r}) raised {error['ename']}: {error['evalue']}"
 
 
 def restart_and_run_all(page, path: str, timeout: float = 300) -> tuple[dict, float]:
@@ -139,11 +148,16 @@ def restart_and_run_all(page, path: str, timeout: float = 300) -> tuple[dict, fl
     # counts that reappear after the clear prove that a cell ran in this kernel.
     page.evaluate("""() => { const app = window.jupyterapp;
         app.commands.execute('notebook:clear-all-cell-outputs'); }""")
-    page.wait_for_function(_FIND_PANEL + """(path) => {
+    page.wait_for_function(
+        _FIND_PANEL
+        + """(path) => {
         const panel = findPanel(path);
         const cells = Array.from(panel.content.model.cells).filter((c) => c.type === 'code');
         return cells.every((c) => c.executionCount === null && c.outputs.length === 0);
-    }""", arg=path, timeout=30_000)
+    }""",
+        arg=path,
+        timeout=30_000,
+    )
     page.evaluate("""() => { const app = window.jupyterapp;
         app.commands.execute('notebook:restart-run-all'); }""")
     # JupyterLab asks "Restart Kernel?"; the cadet confirms.
@@ -173,7 +187,9 @@ def restart_and_run_all(page, path: str, timeout: float = 300) -> tuple[dict, fl
         time.sleep(0.25)
     done = sum(c["count"] is not None for c in now.get("cells", []))
     running = [c for c in now.get("cells", []) if c["prompt"] == "[*]:"]
-    where = f"; cell {running[0]['index']} ({running[0]['source']!r}) still running" if running else ""
+    where = (
+        f"; cell {running[0]['index']} ({running[0]['source']!r}) still running" if running else ""
+    )
     raise LessonError(
         f"{path}: not finished after {timeout:.0f} s: {done} of {len(now.get('cells', []))} code "
         f"cells ran, kernel {now.get('kernelStatus')}{where}"
@@ -188,8 +204,10 @@ def front_end_problems(page, timeout: float = 30) -> list[str]:
     """
     deadline = time.monotonic() + timeout
     while True:
-        loading = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
-            .filter((node) => /Loading widget/i.test(node.innerText || '')).length""")
+        loading = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+            .filter((node) => /Loading widget/i.test(node.innerText || '')).length"""
+        )
         if not loading or time.monotonic() > deadline:
             break
         time.sleep(0.25)
@@ -218,7 +236,9 @@ def screenshot_notebook(page, path: str, target: Path, max_height: int = 60_000)
     page.evaluate("""() => { const app = window.jupyterapp;
         app.shell.collapseLeft(); app.shell.collapseRight(); }""")
     page.wait_for_timeout(300)  # let the layout settle
-    scroller = page.evaluate(_FIND_PANEL + """(path) => {
+    scroller = page.evaluate(
+        _FIND_PANEL
+        + """(path) => {
         const panel = findPanel(path);
         const node = scrollerOf(panel);
         node.scrollTop = 0;
@@ -228,19 +248,30 @@ def screenshot_notebook(page, path: str, target: Path, max_height: int = 60_000)
         const last = cells.length ? cells[cells.length - 1].node.getBoundingClientRect() : box;
         return {x: box.x, y: box.y, width: box.width, height: box.height,
                 scrollHeight: Math.min(node.scrollHeight, Math.ceil(last.bottom - box.top + 24))};
-    }""", path)
+    }""",
+        path,
+    )
     view_height = int(scroller["height"])
     total = min(int(scroller["scrollHeight"]), max_height)
-    clip = {"x": scroller["x"], "y": scroller["y"], "width": scroller["width"], "height": view_height}
+    clip = {
+        "x": scroller["x"],
+        "y": scroller["y"],
+        "width": scroller["width"],
+        "height": view_height,
+    }
     page.wait_for_timeout(300)
     sheet = None
     top = 0
     while top < total:
-        actual = page.evaluate(_FIND_PANEL + """([path, top]) => {
+        actual = page.evaluate(
+            _FIND_PANEL
+            + """([path, top]) => {
             const node = scrollerOf(findPanel(path));
             node.scrollTop = top;
             return node.scrollTop;
-        }""", [path, max(top - SEAM, 0)])
+        }""",
+            [path, max(top - SEAM, 0)],
+        )
         page.wait_for_timeout(150)
         shot = Image.open(io.BytesIO(page.screenshot(clip=clip)))
         if sheet is None:

@@ -77,7 +77,8 @@ class LabServer:
         self.home = Path(home)
         self.port = free_port()
         self.args = [
-            str(JUPYTER), "lab",
+            str(JUPYTER),
+            "lab",
             "--no-browser",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
@@ -93,18 +94,22 @@ class LabServer:
         self.process: subprocess.Popen | None = None
         self.token: str | None = None
 
-    def __enter__(self) -> "LabServer":
+    def __enter__(self) -> LabServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, timeout: float = 180) -> "LabServer":
+    def start(self, timeout: float = 180) -> LabServer:
         self.home.mkdir(parents=True, exist_ok=True)
         env = course_environment(self.home)
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            self.args, cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.args,
+            cwd=self.home,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         log.close()

@@ -81,9 +81,12 @@ class Pad:
             if self.updates() > after and self.top() == top:
                 return time.monotonic() - start
             if time.monotonic() - start > SETTLE:
-                pytest.fail(f"{SETTLE} s after {what}, the pad shows update {self.updates()} "
-                            f"(was {after}) and top class {self.top()!r}, not {top!r}: "
-                            f"{self.root.inner_text()!r}", pytrace=False)
+                pytest.fail(
+                    f"{SETTLE} s after {what}, the pad shows update {self.updates()} "
+                    f"(was {after}) and top class {self.top()!r}, not {top!r}: "
+                    f"{self.root.inner_text()!r}",
+                    pytrace=False,
+                )
             time.sleep(0.1)
 
 
@@ -101,8 +104,10 @@ def test_the_pad_reads_a_drawn_one_and_seven_then_clears(page, lab):
         bars = pad.bars()
         assert abs(sum(bars) - 1) < 0.01, bars
         assert max(range(10), key=bars.__getitem__) == digit and bars[digit] > 0.5, bars
-        print(f"drew a {digit}: the bars followed {seconds:.2f} s after the stroke; "
-              f"p = {bars[digit]:.2f}")
+        print(
+            f"drew a {digit}: the bars followed {seconds:.2f} s after the stroke; "
+            f"p = {bars[digit]:.2f}"
+        )
 
         before = pad.updates()
         pad.clear()

@@ -17,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from lab_server import NOTEBOOKS, ROOT, LabServer
 
 pytestmark = pytest.mark.ui
@@ -66,7 +65,7 @@ def listening_addresses(port: int) -> set[str]:
                 if len(raw) == 4:
                     found.add(socket.inet_ntop(socket.AF_INET, raw[::-1]))
                 else:  # IPv6 is stored as four little-endian 32-bit words
-                    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+                    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
                     found.add(socket.inet_ntop(socket.AF_INET6, words))
     return found
 
@@ -94,9 +93,13 @@ def make_lab_server(tmp_path_factory):
     root = home / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     options = makefile_lab_options()
-    assert "--ServerApp.root_dir=notebooks" in options, f"make lab should serve notebooks/: {options}"
+    assert "--ServerApp.root_dir=notebooks" in options, (
+        f"make lab should serve notebooks/: {options}"
+    )
     options = [o for o in options if not o.startswith("--ServerApp.root_dir=")]  # serve the copy
-    assert "--ServerApp.ip=127.0.0.1" in options, f"make lab should listen on 127.0.0.1 only: {options}"
+    assert "--ServerApp.ip=127.0.0.1" in options, (
+        f"make lab should listen on 127.0.0.1 only: {options}"
+    )
     server = LabServer(root, home, options)
     server.start()
     try:

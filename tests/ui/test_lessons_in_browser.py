@@ -10,9 +10,8 @@ lesson goes to ``build/ui-screenshots/NN_name.png``.
 from __future__ import annotations
 
 import pytest
-
-from lab_server import LESSON_TIMEOUT, SCREENSHOTS, lessons
 from lab_browser import front_end_problems, open_notebook, restart_and_run_all, screenshot_notebook
+from lab_server import LESSON_TIMEOUT, SCREENSHOTS, lessons
 
 pytestmark = pytest.mark.ui
 

@@ -33,10 +33,25 @@ def published(tmp_path_factory):
         shutil.copy2(lesson, course / "notebooks" / lesson.name)
     shutil.copy2(ROOT / "README.md", course / "README.md")
     tools = ROOT / "tools"
-    subprocess.run([sys.executable, str(tools / "navigation.py"), "--root", str(course)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(tools / "navigation.py"), "--root", str(course)],
+        check=True,
+        capture_output=True,
+    )
     for what in ("site", "slides"):
-        done = subprocess.run([sys.executable, str(tools / "publish.py"), what, "--root", str(course),
-                               "--out", str(out / what)], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(tools / "publish.py"),
+                what,
+                "--root",
+                str(course),
+                "--out",
+                str(out / what),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     return out
 
@@ -66,13 +81,21 @@ def test_site_pages_render_offline(chromium, published):
         context, page, remote, errors = open_offline(chromium, path)
         try:
             if path.name != "index.html":
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.document"
-                                       " && MathJax.startup.document.processed !== undefined", timeout=20_000)
+                page.wait_for_function(
+                    "() => window.MathJax && MathJax.startup && MathJax.startup.document"
+                    " && MathJax.startup.document.processed !== undefined",
+                    timeout=20_000,
+                )
                 page.wait_for_timeout(500)
-                closed = page.evaluate("[...document.querySelectorAll('details.cnnteach-solution')].every(d => !d.open)")
+                closed = page.evaluate(
+                    "[...document.querySelectorAll('details.cnnteach-solution')].every(d "
+                    "=> !d.open)"
+                )
                 assert closed, f"{path.name}: solutions start collapsed"
                 rendered = page.evaluate("document.querySelectorAll('mjx-container').length")
-                raw_math = page.evaluate(r"/\$\$[^$]+\$\$/.test(document.querySelector('main').innerText)")
+                raw_math = page.evaluate(
+                    r"/\$\$[^$]+\$\$/.test(document.querySelector('main').innerText)"
+                )
                 assert rendered or not raw_math, f"{path.name}: display math left untypeset"
             assert remote == [], f"{path.name} asked the network for {remote}"
             assert errors == [], f"{path.name}: {errors}"

@@ -20,7 +20,6 @@ import re
 import time
 
 import pytest
-
 from lab_browser import open_notebook, restart_and_run_all, state
 from lab_server import LESSON_TIMEOUT, NOTEBOOKS
 
@@ -32,9 +31,9 @@ KEYS = ("ArrowRight", "ArrowRight", "ArrowLeft", "End", "Home", "ArrowRight", "A
 OUTPUT = re.compile(r"^Output: (\d+) × (\d+)")
 CELL = re.compile(r"cell \(row (\d+), col (\d+)\)")
 # The formulas of cnnteach.arithmetic.explain_*_output, with the numbers filled in.
-CONV_FORMULA = re.compile(r"floor\(\((\d+) - (\d+) \+ 2×(\d+)\) / (\d+)\)")      # I, K, P, S
-POOL_FORMULA = re.compile(r"floor\(\((\d+) - (\d+)\) / (\d+)\)")                  # I, K, S
-SAME_FORMULA = re.compile(r"ceil\((\d+) / (\d+)\)")                               # I, S
+CONV_FORMULA = re.compile(r"floor\(\((\d+) - (\d+) \+ 2×(\d+)\) / (\d+)\)")  # I, K, P, S
+POOL_FORMULA = re.compile(r"floor\(\((\d+) - (\d+)\) / (\d+)\)")  # I, K, S
+SAME_FORMULA = re.compile(r"ceil\((\d+) / (\d+)\)")  # I, S
 BROKEN = re.compile(r"Traceback|Error|failed|exception", re.IGNORECASE)
 
 
@@ -67,12 +66,18 @@ class ExplorerView:
         self.readout = page.locator(".cnnteach-readout").nth(index)
         self.readout.wait_for(state="visible", timeout=30_000)
         self.root = self.readout.locator(
-            "xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' widget-vbox ')][1]")
+            "xpath=ancestor::div[contains(concat(' ', "
+            "normalize-space(@class), ' '), ' widget-vbox ')][1]"
+        )
 
     def _labelled(self, kind: str, name: str):
-        label = self.page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+        label = self.page.locator(
+            "label.widget-label", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")
+        )
         found = self.root.locator(kind).filter(has=label)
-        assert found.count() == 1, f"expected one {kind} labelled {name!r} in the explorer, found {found.count()}"
+        assert found.count() == 1, (
+            f"expected one {kind} labelled {name!r} in the explorer, found {found.count()}"
+        )
         return found
 
     def handle(self, name: str):
@@ -94,7 +99,8 @@ class ExplorerView:
 
     def choose(self, name: str, option: str) -> None:
         self._labelled(".widget-toggle-buttons", name).locator(
-            f"button[data-value='{option}']").click()
+            f"button[data-value='{option}']"
+        ).click()
 
     def press(self, name: str, key: str) -> None:
         self.handle(name).press(key)
@@ -116,8 +122,11 @@ class Checker:
         self.input_size = None  # (rows, columns) of the explored image, from the first formula
 
     def values(self) -> dict:
-        names = ("kernel", "stride", "padding", "row", "col") if self.kind == "conv" else (
-            "pool", "stride", "row", "col")
+        names = (
+            ("kernel", "stride", "padding", "row", "col")
+            if self.kind == "conv"
+            else ("pool", "stride", "row", "col")
+        )
         values = {name: self.view.slider(name)["value"] for name in names}
         if self.kind == "pool":
             values["padding"] = self.view.toggle("padding")
@@ -125,15 +134,18 @@ class Checker:
         return values
 
     def expected_size(self, values: dict):
-        """(H, W) that cnnteach.arithmetic predicts, or the ValueError that says it is impossible."""
+        """(H, W) that cnnteach.arithmetic predicts, or the ValueError that says it is
+        impossible."""
         from cnnteach.arithmetic import conv_output_size, pool_output_size
 
         try:
             if self.kind == "conv":
-                return conv_output_size(self.input_size, values["kernel"], values["stride"],
-                                        values["padding"])
-            return pool_output_size(self.input_size, values["pool"], values["stride"],
-                                    values["padding"])
+                return conv_output_size(
+                    self.input_size, values["kernel"], values["stride"], values["padding"]
+                )
+            return pool_output_size(
+                self.input_size, values["pool"], values["stride"], values["padding"]
+            )
         except ValueError as error:
             return error
 
@@ -148,7 +160,9 @@ class Checker:
         sizes = (found[0][0], found[-1][0])
         if self.input_size is None:
             self.input_size = sizes
-        assert sizes == self.input_size, f"the explored image changed size: {sizes} != {self.input_size}"
+        assert sizes == self.input_size, (
+            f"the explored image changed size: {sizes} != {self.input_size}"
+        )
 
     def verdict(self, values: dict, text: str) -> str | None:
         """None when the read-out agrees with the arithmetic and the sliders, else why not."""
@@ -168,10 +182,16 @@ class Checker:
         if not match:
             return f"{values} should give an output of {expected[0]} × {expected[1]}: {text!r}"
         if (int(match[1]), int(match[2])) != tuple(expected):
-            return f"{values}: read-out {match[1]} × {match[2]}, arithmetic {expected[0]} × {expected[1]}"
+            return (
+                f"{values}: read-out {match[1]} × {match[2]}, "
+                f"arithmetic {expected[0]} × {expected[1]}"
+            )
         cell = CELL.search(text)
         if not cell or (int(cell[1]), int(cell[2])) != (values["row"], values["col"]):
-            return f"the read-out's cell {cell and cell.groups()} is not the sliders' (row, col) of {values}"
+            return (
+                f"the read-out's cell {cell and cell.groups()} "
+                f"is not the sliders' (row, col) of {values}"
+            )
         if not (values["row"] < expected[0] and values["col"] < expected[1]):
             return f"cell ({values['row']}, {values['col']}) is outside the {expected} output"
         if self.kind == "conv":
@@ -209,17 +229,29 @@ class Checker:
 def expect_move(before: dict, after: dict, key: str) -> None:
     """The slider moved the way the key says (ArrowRight: +1 up to max, Home: min, ...)."""
     value, low, high = before["value"], before["min"], after["max"]
-    wanted = {"ArrowRight": min(value + 1, high), "ArrowLeft": max(value - 1, low),
-              "End": high, "Home": low}[key]
-    assert after["value"] == wanted, f"{key} moved the slider from {value} to {after['value']}, not {wanted}"
+    wanted = {
+        "ArrowRight": min(value + 1, high),
+        "ArrowLeft": max(value - 1, low),
+        "End": high,
+        "Home": low,
+    }[key]
+    assert after["value"] == wanted, (
+        f"{key} moved the slider from {value} to {after['value']}, not {wanted}"
+    )
 
 
 def no_errors_anywhere(page, path: str) -> None:
     now = state(page, path)
-    broken = [cell for cell in now["cells"] if cell["errors"] and "raises-exception" not in cell["tags"]]
+    broken = [
+        cell for cell in now["cells"] if cell["errors"] and "raises-exception" not in cell["tags"]
+    ]
     assert broken == [], f"error outputs appeared: {broken}"
-    shown = page.locator(".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
-    allowed = sum(len(cell["errors"]) for cell in now["cells"] if "raises-exception" in cell["tags"])
+    shown = page.locator(
+        ".jp-Notebook .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+    )
+    allowed = sum(
+        len(cell["errors"]) for cell in now["cells"] if "raises-exception" in cell["tags"]
+    )
     assert shown.count() <= allowed, "a traceback is shown in the notebook"
     assert page.console_errors == [], "uncaught errors in the page"
 
@@ -232,8 +264,10 @@ def explorer_page(chromium, lab):
     def open_lesson(path):
         __tracebackhide__ = True
         if path.name in failures:  # say it again rather than wait for a read-out that never comes
-            pytest.fail(f"{path.name} did not run (see the first failure): {failures[path.name]}",
-                        pytrace=False)
+            pytest.fail(
+                f"{path.name} did not run (see the first failure): {failures[path.name]}",
+                pytrace=False,
+            )
         if path.name not in pages:
             context = chromium.new_context(viewport={"width": 1280, "height": 1000})
             tab = context.new_page()

@@ -23,8 +23,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "publish.py"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CDN = re.compile(r"cdn|unpkg|jsdelivr|cdnjs|googleapis|gstatic|cloudflare|mathjax\.org|jquery\.com|bootstrapcdn|fontawesome",
-                 re.I)
+CDN = re.compile(
+    r"cdn|unpkg|jsdelivr|cdnjs|googleapis|gstatic|cloudflare|mathjax\.org|jquery\.com|bootstrapcdn|fontawesome",
+    re.I,
+)
 
 
 def load_tool():
@@ -34,12 +36,14 @@ def load_tool():
 
 
 def digest_notebooks(folder: Path) -> dict:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.ipynb"))
+    }
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """Snapshot the course, run `python tools/publish.py site|slides` on it once; return the folders.
+    """Snapshot the course, run `tools/publish.py site|slides` on it once; return the folders.
 
     Building from a snapshot (every lesson and the README) lets the test prove that no notebook
     is written, even while someone edits the real lessons.
@@ -54,8 +58,12 @@ def built(tmp_path_factory):
         shutil.copy2(ROOT / "notebooks" / "glossary.yml", course / "notebooks" / "glossary.yml")
     before = digest_notebooks(course / "notebooks")
     for what in ("site", "slides"):
-        done = subprocess.run([sys.executable, str(TOOL), what, "--root", str(course), "--out", str(out / what)],
-                              capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, str(TOOL), what, "--root", str(course), "--out", str(out / what)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     return {"site": out / "site", "slides": out / "slides", "before": before, "course": course}
 
@@ -63,8 +71,17 @@ def built(tmp_path_factory):
 class Assets(HTMLParser):
     """Every URL a page loads by itself (script, stylesheet, image, iframe, ...) and every link."""
 
-    LOADS = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src"),
-             ("embed", "src"), ("object", "data"), ("video", "src"), ("audio", "src")}
+    LOADS = {
+        ("script", "src"),
+        ("link", "href"),
+        ("img", "src"),
+        ("iframe", "src"),
+        ("source", "src"),
+        ("embed", "src"),
+        ("object", "data"),
+        ("video", "src"),
+        ("audio", "src"),
+    }
 
     def __init__(self):
         super().__init__()
@@ -116,7 +133,9 @@ def test_no_page_names_a_cdn_or_loads_anything_from_the_network(built, what):
             parts = urlparse(url)
             if parts.scheme == "data":
                 continue
-            assert not parts.scheme and not parts.netloc, f"{page.name} loads {url} from the network"
+            assert not parts.scheme and not parts.netloc, (
+                f"{page.name} loads {url} from the network"
+            )
             assert not CDN.search(url), f"{page.name} names a CDN: {url}"
         for url in re.findall(r"""@import\s+(?:url\()?['"]?([^'")\s;]+)""", text):
             assert not urlparse(url).scheme, f"{page.name} imports CSS from {url}"
@@ -135,18 +154,24 @@ def test_everything_a_page_loads_is_in_the_folder(built, what):
 
 def test_the_vendored_files_name_no_cdn_either(built):
     for css in list(built["slides"].rglob("*.css")):
-        for url in re.findall(r"""url\(\s*['"]?([^'")]+)""", css.read_text(encoding="utf-8", errors="replace")):
+        for url in re.findall(
+            r"""url\(\s*['"]?([^'")]+)""", css.read_text(encoding="utf-8", errors="replace")
+        ):
             assert not urlparse(url).scheme or url.startswith("data:"), f"{css} loads {url}"
 
 
 def test_links_between_lessons_point_at_pages(built):
-    for what, suffix in (("site", ".html"), ("slides", ".slides.html")):
+    for what in ("site", "slides"):
         for page in pages(built[what]):
             for url in parse(page).links:
-                assert not url.endswith(".ipynb") and ".ipynb#" not in url, f"{page.name} links to a notebook: {url}"
+                assert not url.endswith(".ipynb") and ".ipynb#" not in url, (
+                    f"{page.name} links to a notebook: {url}"
+                )
                 assert "README.md" not in url, f"{page.name} links to the README: {url}"
                 if re.match(r"\d\d_", url):
-                    assert (built[what] / url.split("#")[0]).is_file(), f"{page.name}: broken link {url}"
+                    assert (built[what] / url.split("#")[0]).is_file(), (
+                        f"{page.name}: broken link {url}"
+                    )
 
 
 def test_exercise_solutions_are_collapsed(built):
@@ -155,13 +180,26 @@ def test_exercise_solutions_are_collapsed(built):
     for lesson in LESSONS:
         snapshot = built["course"] / "notebooks" / lesson.name
         cells = json.loads(snapshot.read_text(encoding="utf-8"))["cells"]
-        exercises = sum(1 for c in cells if c["cell_type"] == "code" and SOLUTION_RE.search("".join(c["source"])))
-        for page in (built["site"] / f"{lesson.stem}.html", built["slides"] / f"{lesson.stem}.slides.html"):
+        exercises = sum(
+            1
+            for c in cells
+            if c["cell_type"] == "code" and SOLUTION_RE.search("".join(c["source"]))
+        )
+        for page in (
+            built["site"] / f"{lesson.stem}.html",
+            built["slides"] / f"{lesson.stem}.slides.html",
+        ):
             text = page.read_text(encoding="utf-8")
             assert text.count('<details class="cnnteach-solution">') == exercises, page.name
-            outside = re.sub(r'<details class="cnnteach-solution">.*?</details>', "", text, flags=re.S)
-            assert "BEGIN SOLUTION" not in outside, f"{page.name} shows a solution outside a <details>"
-            assert outside.count("YOUR CODE HERE") >= exercises, f"{page.name}: each exercise shown as the student sees it"
+            outside = re.sub(
+                r'<details class="cnnteach-solution">.*?</details>', "", text, flags=re.S
+            )
+            assert "BEGIN SOLUTION" not in outside, (
+                f"{page.name} shows a solution outside a <details>"
+            )
+            assert outside.count("YOUR CODE HERE") >= exercises, (
+                f"{page.name}: each exercise shown as the student sees it"
+            )
             assert "<details open" not in text
 
 
@@ -206,7 +244,9 @@ def test_a_damaged_tarball_is_refused_with_one_sentence(tmp_path, monkeypatch):
 
     monkeypatch.setattr(publish.shutil, "which", lambda name: None)
     monkeypatch.setattr(publish.urllib.request, "urlopen", offline)
-    with pytest.raises(publish.PublishError, match=r"could not fetch mathjax .*copy mathjax-.*\.tgz into"):
+    with pytest.raises(
+        publish.PublishError, match=r"could not fetch mathjax .*copy mathjax-.*\.tgz into"
+    ):
         publish.fetch("mathjax", tmp_path)
     assert not (tmp_path / f"mathjax-{version}.tgz").exists(), "the damaged file is removed"
 
@@ -221,8 +261,12 @@ def test_the_glossary_page_links_every_term_to_its_lesson(built):
     index = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="glossary.html"' in index, "the index links the glossary"
     text = page.read_text(encoding="utf-8")
-    rows = {html.unescape(name): row for row, name in
-            re.findall(r"(<tr id=[^>]*><td><dfn>(.*?)</dfn>.*?</tr>)", text, flags=re.S)}
+    rows = {
+        html.unescape(name): row
+        for row, name in re.findall(
+            r"(<tr id=[^>]*><td><dfn>(.*?)</dfn>.*?</tr>)", text, flags=re.S
+        )
+    }
     assert sorted(rows) == sorted(terms), "one row per term of notebooks/glossary.yml"
     lessons = {p.name[:2]: p for p in LESSONS}
     for name, entry in terms.items():

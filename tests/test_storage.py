@@ -38,17 +38,27 @@ def test_default_model_path(monkeypatch, tmp_path):
 
 def test_save_and_load_round_trip(tiny_data, tmp_path, capsys):
     x, y = tiny_data
-    run = train(replace(RECIPES["lesson"], batch_size=40), x, y, epochs=1, validation_split=0, log=False)
+    run = train(
+        replace(RECIPES["lesson"], batch_size=40), x, y, epochs=1, validation_split=0, log=False
+    )
     path = save_model(run.model, tmp_path / "deep" / "folder" / "model.keras")
-    assert path.is_file() and [p.name for p in path.parent.iterdir()] == ["model.keras"]  # no partial file left
+    assert path.is_file() and [p.name for p in path.parent.iterdir()] == [
+        "model.keras"
+    ]  # no partial file left
     loaded = load_trained_model(path)
     assert "Loaded" in capsys.readouterr().out
     for a, b in zip(run.model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
     xs = prepare_images(x[:5])
-    np.testing.assert_allclose(run.model.predict(xs, verbose=0), loaded.predict(xs, verbose=0), rtol=1e-6)
-    assert loaded.evaluate(xs, RECIPES["lesson"].targets(y[:5]), verbose=0)[1] >= 0  # compiled: evaluate works
-    assert loaded.loss.get_config()["label_smoothing"] == 0.1  # a built-in Keras loss: loads without cnnteach
+    np.testing.assert_allclose(
+        run.model.predict(xs, verbose=0), loaded.predict(xs, verbose=0), rtol=1e-6
+    )
+    assert (
+        loaded.evaluate(xs, RECIPES["lesson"].targets(y[:5]), verbose=0)[1] >= 0
+    )  # compiled: evaluate works
+    assert (
+        loaded.loss.get_config()["label_smoothing"] == 0.1
+    )  # a built-in Keras loss: loads without cnnteach
 
 
 def test_save_needs_a_keras_suffix(tmp_path):
@@ -56,11 +66,14 @@ def test_save_needs_a_keras_suffix(tmp_path):
         save_model(blog_model(), tmp_path / "model.h5")
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"", "empty"),
-    (b"this is not a model", "not a Keras model file"),
-    ("zip", "could not be loaded"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "empty"),
+        (b"this is not a model", "not a Keras model file"),
+        ("zip", "could not be loaded"),
+    ],
+)
 def test_damaged_file_gives_one_clear_sentence_and_is_kept(tmp_path, content, words):
     path = tmp_path / "lesson_model.keras"
     if content == "zip":
@@ -73,7 +86,9 @@ def test_damaged_file_gives_one_clear_sentence_and_is_kept(tmp_path, content, wo
         load_trained_model(path)
     message = str(info.value)
     assert words in message and str(path) in message and "delete it" in message
-    assert "\n" not in message and (info.value.__context__ is None or info.value.__suppress_context__)
+    assert "\n" not in message and (
+        info.value.__context__ is None or info.value.__suppress_context__
+    )
     assert path.read_bytes() == before  # never deleted or changed
 
 
@@ -89,7 +104,11 @@ def test_missing_file_is_trained_and_saved(tmp_path, monkeypatch, capsys, tiny_d
     x, y = tiny_data
     monkeypatch.setattr(cnnteach.data, "load_mnist", lambda: ((x, y), (x[:10], y[:10])))
     real_train = cnnteach.training.train
-    monkeypatch.setattr(cnnteach.training, "train", lambda recipe, *a, **k: real_train(replace(get_recipe(recipe), epochs=1), *a, **k))
+    monkeypatch.setattr(
+        cnnteach.training,
+        "train",
+        lambda recipe, *a, **k: real_train(replace(get_recipe(recipe), epochs=1), *a, **k),
+    )
     monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))
     model = load_trained_model()
     out = capsys.readouterr().out
@@ -100,12 +119,12 @@ def test_missing_file_is_trained_and_saved(tmp_path, monkeypatch, capsys, tiny_d
     assert "Loaded" in capsys.readouterr().out
 
 
-
-
 def test_a_network_of_other_shapes_is_refused(tmp_path):
     path = save_model(blog_model(), tmp_path / "blog.keras")
     assert load_trained_model(path).count_params() == 37_210  # same shapes: accepted
-    other = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(5)])
+    other = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(5)]
+    )
     save_model(other, tmp_path / "other.keras")
     with pytest.raises(ModelFileError, match=r"reads \(32, 32, 3\) and gives 5 outputs") as info:
         load_trained_model(tmp_path / "other.keras")

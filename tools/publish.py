@@ -39,6 +39,7 @@ if __package__ in (None, ""):  # run as a script: make the tools package importa
 
 from cnnteach.notebook_io import SOLUTION_RE, strip_tensorflow_log  # noqa: E402
 from tools import navigation  # noqa: E402
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BUILD = ROOT / "build"
 VENDOR_DIR = BUILD / "vendor"
@@ -46,12 +47,20 @@ COURSE_TITLE = "cnnteach: how convolutional neural networks work"
 
 # Pinned npm packages: (version, npm "integrity" of the tarball).
 VENDOR = {
-    "reveal.js": ("5.2.1", "sha512-r7//6mIM5p34hFiDMvYfXgyjXqGRta+/psd9YtytsgRlrpRzFv4RbH76TXd2qD+7ZPZEbpBDhdRhJaFgfQ7zNQ=="),
-    "mathjax": ("3.2.2", "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="),
+    "reveal.js": (
+        "5.2.1",
+        "sha512-r7//6mIM5p34hFiDMvYfXgyjXqGRta+/psd9YtytsgRlrpRzFv4RbH76TXd2qD+7ZPZEbpBDhdRhJaFgfQ7zNQ==",
+    ),
+    "mathjax": (
+        "3.2.2",
+        "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
+    ),
 }
 # What each page needs from the tarballs (paths inside the tarball's package/ folder).
-REVEAL_FILES = re.compile(r"(dist/(reveal\.js|reveal\.css|reset\.css|theme/white\.css|theme/fonts/source-sans-pro/.*)"
-                          r"|plugin/notes/(notes\.js|speaker-view\.html)|LICENSE)$")
+REVEAL_FILES = re.compile(
+    r"(dist/(reveal\.js|reveal\.css|reset\.css|theme/white\.css|theme/fonts/source-sans-pro/.*)"
+    r"|plugin/notes/(notes\.js|speaker-view\.html)|LICENSE)$"
+)
 MATHJAX_FILES = re.compile(r"(es5/tex-svg-full\.js|LICENSE)$")
 MATHJAX_SCRIPT = "mathjax/es5/tex-svg-full.js"
 
@@ -76,8 +85,13 @@ def fetch(name: str, folder: Path = VENDOR_DIR) -> Path:
     npm = shutil.which("npm")
     try:
         if npm:
-            subprocess.run([npm, "pack", f"{name}@{version}", "--pack-destination", str(folder)],
-                           check=True, capture_output=True, text=True, timeout=300)
+            subprocess.run(
+                [npm, "pack", f"{name}@{version}", "--pack-destination", str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
         else:
             url = f"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
             with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (fixed https URL)
@@ -86,12 +100,15 @@ def fetch(name: str, folder: Path = VENDOR_DIR) -> Path:
         detail = getattr(exc, "stderr", "") or str(exc)
         detail = detail.strip().splitlines()[-1] if detail.strip() else type(exc).__name__
         raise PublishError(
-            f"could not fetch {name} {version} from the npm registry ({detail}); connect once and run "
-            f"the command again, or copy {tarball.name} into {folder}/"
+            f"could not fetch {name} {version} from the npm registry ({detail}); "
+            f"connect once and run the command again, or copy {tarball.name} into {folder}/"
         ) from None
     if not tarball.exists() or _integrity(tarball) != integrity:
         tarball.unlink(missing_ok=True)
-        raise PublishError(f"{tarball.name} does not have the pinned sha512; delete {folder}/ and run the command again")
+        raise PublishError(
+            f"{tarball.name} does not have the pinned sha512; "
+            f"delete {folder}/ and run the command again"
+        )
     return tarball
 
 
@@ -116,8 +133,10 @@ def install(name: str, pattern: re.Pattern, dest: Path) -> Path:
 LESSON_LINK = re.compile(r"\]\((\d\d_[A-Za-z0-9_-]+)\.ipynb(#[^)\s]*)?\)")
 README_LINK = re.compile(r"\]\(\.\./README\.md(#[^)\s]*)?\)")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ('<p class="cnnteach-widget-note">(An interactive widget: open the notebook in JupyterLab '
-               "to use it; the figure next to it shows the same idea.)</p>")
+WIDGET_NOTE = (
+    '<p class="cnnteach-widget-note">(An interactive widget: open the notebook in JupyterLab '
+    "to use it; the figure next to it shows the same idea.)</p>"
+)
 
 
 def prepare(notebook, html_links: str):
@@ -129,7 +148,9 @@ def prepare(notebook, html_links: str):
 
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            cell.source = LESSON_LINK.sub(lambda m: f"]({m.group(1)}{html_links}{m.group(2) or ''})", cell.source)
+            cell.source = LESSON_LINK.sub(
+                lambda m: f"]({m.group(1)}{html_links}{m.group(2) or ''})", cell.source
+            )
             cell.source = README_LINK.sub(lambda m: f"](index.html{m.group(1) or ''})", cell.source)
         elif cell.cell_type == "code":
             if SOLUTION_RE.search(cell.source):
@@ -137,7 +158,10 @@ def prepare(notebook, html_links: str):
                 cell.metadata["cnnteach_task"] = strip_solutions(cell.source)
             for output in cell.get("outputs", []):
                 if WIDGET_MIME in output.get("data", {}):
-                    output["data"] = {"text/html": WIDGET_NOTE, "text/plain": "(interactive widget)"}
+                    output["data"] = {
+                        "text/html": WIDGET_NOTE,
+                        "text/plain": "(interactive widget)",
+                    }
     return strip_tensorflow_log(notebook)
 
 
@@ -155,9 +179,17 @@ def _exporter(kind: str):
         jupyter_widgets_base_url="",
     )
     if kind == "slides":
-        return SlidesExporter(template_name="reveal", template_file="cnnteach_slides.html.j2",
-                              reveal_url_prefix="reveal.js", reveal_theme="white", reveal_transition="none",
-                              reveal_scroll=True, reveal_number="c/t", font_awesome_url="", **common)
+        return SlidesExporter(
+            template_name="reveal",
+            template_file="cnnteach_slides.html.j2",
+            reveal_url_prefix="reveal.js",
+            reveal_theme="white",
+            reveal_transition="none",
+            reveal_scroll=True,
+            reveal_number="c/t",
+            font_awesome_url="",
+            **common,
+        )
     return HTMLExporter(template_name="lab", template_file="cnnteach_site.html.j2", **common)
 
 
@@ -169,7 +201,11 @@ def _render(lesson, exporter, suffix: str) -> str:
     notebook.metadata["title"] = label
     resources = {
         "metadata": {"name": lesson.path.stem, "path": str(lesson.path.parent)},
-        "cnnteach": {"mathjax_url": MATHJAX_SCRIPT, "course_title": COURSE_TITLE, "lesson_label": label},
+        "cnnteach": {
+            "mathjax_url": MATHJAX_SCRIPT,
+            "course_title": COURSE_TITLE,
+            "lesson_label": label,
+        },
     }
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
     return body
@@ -177,9 +213,10 @@ def _render(lesson, exporter, suffix: str) -> str:
 
 def _index_page(lessons, suffix: str, heading: str, intro: str, extra: str = "") -> str:
     rows = "\n".join(
-        f'<tr><td class="n">{html.escape(l.number)}</td><td><a href="{html.escape(l.path.stem + suffix)}">'
-        f"{html.escape(l.title)}</a></td><td>{html.escape(l.summary)}</td></tr>"
-        for l in lessons
+        f'<tr><td class="n">{html.escape(lesson.number)}</td>'
+        f'<td><a href="{html.escape(lesson.path.stem + suffix)}">'
+        f"{html.escape(lesson.title)}</a></td><td>{html.escape(lesson.summary)}</td></tr>"
+        for lesson in lessons
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -191,7 +228,8 @@ def _index_page(lessons, suffix: str, heading: str, intro: str, extra: str = "")
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 960px;
        margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #1f2328; }}
 table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #d0d7de; padding: 0.45em 0.6em; text-align: left; vertical-align: top; }}
+td, th {{ border-bottom: 1px solid #d0d7de; padding: 0.45em 0.6em; text-align: left;
+         vertical-align: top; }}
 td.n {{ font-variant-numeric: tabular-nums; color: #57606a; }}
 a {{ color: #0b57a4; text-decoration: none; }} a:hover {{ text-decoration: underline; }}
 </style>
@@ -249,8 +287,10 @@ def _glossary_page(terms: list[dict], lessons, suffix: str) -> str:
         else:
             where = f"lesson {html.escape(term['lesson'])} (not published yet)"
         anchor = "term-" + re.sub(r"[^a-z0-9]+", "-", term["name"].casefold()).strip("-")
-        rows.append(f'<tr id="{anchor}"><td><dfn>{html.escape(term["name"])}</dfn></td>'
-                    f'<td>{html.escape(term["meaning"])}</td><td>{where}</td></tr>')
+        rows.append(
+            f'<tr id="{anchor}"><td><dfn>{html.escape(term["name"])}</dfn></td>'
+            f"<td>{html.escape(term['meaning'])}</td><td>{where}</td></tr>"
+        )
     table = "\n".join(rows)
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -302,16 +342,20 @@ def build_site(out: Path = BUILD / "site", root: Path = ROOT) -> list[Path]:
         page = out / f"{lesson.path.stem}.html"
         _write(page, _render(lesson, exporter, ".html"))
         pages.append(page)
-    intro = ("Every lesson as it runs, with its stored outputs: read it here without installing anything. "
-             "Exercise solutions are folded away; open them when you have tried. To run the lessons yourself, "
-             "see the course's README.md (<code>make lab</code>).")
+    intro = (
+        "Every lesson as it runs, with its stored outputs: read it here without installing "
+        "anything. Exercise solutions are folded away; open them when you have tried. To run the "
+        "lessons yourself, see the course's README.md (<code>make lab</code>)."
+    )
     terms = read_glossary(root)
     extra = ""
     if terms:
         _write(out / "glossary.html", _glossary_page(terms, lessons, ".html"))
         pages.append(out / "glossary.html")
-        extra = ('<p><a href="glossary.html">Glossary</a>: every core term, its meaning and the '
-                 "lesson that explains it.</p>\n")
+        extra = (
+            '<p><a href="glossary.html">Glossary</a>: every core term, its meaning and the '
+            "lesson that explains it.</p>\n"
+        )
     _write(out / "index.html", _index_page(lessons, ".html", COURSE_TITLE, intro, extra))
     return [out / "index.html", *pages]
 
@@ -330,17 +374,28 @@ def build_slides(out: Path = BUILD / "slides", root: Path = ROOT) -> list[Path]:
         deck = out / f"{lesson.path.stem}.slides.html"
         _write(deck, _render(lesson, exporter, ".slides.html"))
         decks.append(deck)
-    intro = ("One reveal.js deck per lesson, with stored outputs; they work offline (copy the whole folder). "
-             "Keys: arrows or space to move, <kbd>S</kbd> for speaker notes, <kbd>Esc</kbd> for the overview.")
-    _write(out / "index.html", _index_page(lessons, ".slides.html", f"{COURSE_TITLE}: slides", intro))
+    intro = (
+        "One reveal.js deck per lesson, with stored outputs; they work offline (copy the whole "
+        "folder). Keys: arrows or space to move, <kbd>S</kbd> for speaker notes, <kbd>Esc</kbd> "
+        "for the overview."
+    )
+    _write(
+        out / "index.html", _index_page(lessons, ".slides.html", f"{COURSE_TITLE}: slides", intro)
+    )
     return decks
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build offline slides or the offline static site of the lessons.")
+    parser = argparse.ArgumentParser(
+        description="Build offline slides or the offline static site of the lessons."
+    )
     parser.add_argument("what", choices=["slides", "site", "vendor"])
-    parser.add_argument("--out", type=Path, help="output folder (default: build/slides or build/site)")
-    parser.add_argument("--root", type=Path, default=ROOT, help="the course folder (default: this repository)")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default: build/slides or build/site)"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the course folder (default: this repository)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.what == "vendor":
@@ -354,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"publish: {exc}", file=sys.stderr)
         return 1
     first = out / "index.html"
-    print(f"wrote {len(written)} {'decks' if args.what == 'slides' else 'pages'} into {out}/; open {first}")
+    kind = "decks" if args.what == "slides" else "pages"
+    print(f"wrote {len(written)} {kind} into {out}/; open {first}")
     return 0
 
 

@@ -1,6 +1,6 @@
 # cnnteach: two commands get you going (see README.md).
 #   make lab    create .venv, install the course, open JupyterLab on notebooks/ (localhost, token on)
-#   make test   create .venv, install the course, run unit tests, doctests and strict nbval on every lesson
+#   make test   create .venv, install the course, run ruff, unit tests, doctests and strict nbval on every lesson
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -10,7 +10,7 @@ NBVAL   = --nbval --nbval-current-env --nbval-sanitize-with nbval-sanitize.cfg -
 NB     ?= notebooks/[0-9][0-9]_*.ipynb
 STUDENT ?= student
 
-.PHONY: lab test unit lessons ui outputs student doctor bench clean-venv
+.PHONY: lab test lint unit lessons ui outputs student doctor bench clean-venv
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "cnnteach needs Python 3.10 or newer; install it, then run make again (or use the conda route in README.md)")'
@@ -22,7 +22,11 @@ $(STAMP): pyproject.toml constraints.txt
 lab: $(STAMP)  ## open JupyterLab on the lessons, on localhost only, with token authentication on
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
 
-test: unit lessons ui  ## everything CI runs, in order of speed
+test: lint unit lessons ui  ## everything CI runs, in order of speed
+
+lint: $(STAMP)  ## ruff: lint and format check (line length 100, config in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 VENDOR_STAMP = build/vendor/.fetched
 $(VENDOR_STAMP):  ## reveal.js and MathJax for the offline slides and site, fetched once from the npm registry

@@ -80,8 +80,10 @@ def sgd_float32(W, b, images, labels, learning_rate):
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
     p[np.arange(len(labels)), labels] -= 1  # changes only its own array p
-    return [W - np.float32(learning_rate) * images.T @ p / len(images),
-            b - np.float32(learning_rate) * p.mean(axis=0)]
+    return [
+        W - np.float32(learning_rate) * images.T @ p / len(images),
+        b - np.float32(learning_rate) * p.mean(axis=0),
+    ]
 
 
 def sgd_in_place(W, b, images, labels, learning_rate):

@@ -99,11 +99,24 @@ _grad_shape = shape_exercise(
     "04.predict-grad-shape",
     (784, 10),
     hints={
-        (10, 784): "Rows first: images.T has 784 rows, so the gradient has the shape of W, (pixels, classes).",
-        (32, 10): "That is the shape of p - y_onehot; multiplying by images.T sums over the 32 images.",
-        (32, 784): "That is the shape of the images; the product with p - y_onehot has one entry per weight.",
-        (784, 32): "That is the shape of images.T; the product with p - y_onehot has one entry per weight.",
-        (10,): "That is the shape of the bias gradient; the weight gradient has one entry per weight of W.",
+        (10, 784): (
+            "Rows first: images.T has 784 rows, so the gradient has the shape of W, "
+            "(pixels, classes)."
+        ),
+        (32, 10): (
+            "That is the shape of p - y_onehot; multiplying by images.T sums over the 32 images."
+        ),
+        (32, 784): (
+            "That is the shape of the images; the product with p - y_onehot has one entry per "
+            "weight."
+        ),
+        (784, 32): (
+            "That is the shape of images.T; the product with p - y_onehot has one entry per weight."
+        ),
+        (10,): (
+            "That is the shape of the bias gradient; the weight gradient has one entry per weight "
+            "of W."
+        ),
     },
     otherwise=(
         "(a, b) @ (b, c) has shape (a, c): work it out from images.T, (784, 32), and p - y_onehot, (32, 10)."

@@ -26,15 +26,13 @@ RIGHT_GRADIENT = (0.5 * (1 / 3) + 2.0 * (1 / 3 - 1)) / 2  # -0.58333...
 
 
 def lesson_namespace() -> dict:
-    """np plus the helper functions the exercise cells may use, taken from the lesson itself."""
+    """np plus the helper functions the lesson defines, taken from the lesson itself."""
     namespace = {"np": np}
     for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith(
-            ("def log_softmax", "def gradients", "X_tiny =")
-        ):
+        if cell["cell_type"] == "code" and source.startswith(("def log_softmax", "def gradients")):
             exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # noqa: S102 (the lesson's own cells)
-    assert {"log_softmax", "gradients", "X_tiny"} <= set(namespace)
+    assert {"log_softmax", "gradients"} <= set(namespace)
     return namespace
 
 
@@ -50,8 +48,8 @@ def test_the_notebook_checks_exactly_these_exercises():
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_stored_solution_passes_its_own_checker(exercise_id):
-    source = exercise_cells()[exercise_id]
-    feedback = lesson_exercises.run_cell(source, lesson_namespace(), NOTEBOOK)
+    source = exercise_cells()[exercise_id].source
+    feedback = lesson_exercises.run_cell(source, {"np": np}, NOTEBOOK)  # self-contained
     assert len(feedback) == 1 and feedback[0], feedback
     shown = solution(exercise_id)
     assert shown.prompt and shown.explanation
@@ -60,8 +58,8 @@ def test_stored_solution_passes_its_own_checker(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_student_placeholder_runs_and_is_not_attempted(exercise_id):
-    stripped = strip_solutions(exercise_cells()[exercise_id])
-    feedback = lesson_exercises.run_cell(stripped, lesson_namespace(), NOTEBOOK)
+    stripped = strip_solutions(exercise_cells()[exercise_id].source)
+    feedback = lesson_exercises.run_cell(stripped, {"np": np}, NOTEBOOK)
     assert len(feedback) == 1 and feedback[0].status == "not attempted", feedback
 
 
@@ -75,14 +73,30 @@ def sgd_with_lesson_gradients(W, b, images, labels, learning_rate):
     return W - learning_rate * grad_W, b - learning_rate * grad_b
 
 
-def sgd_in_place_float32(W, b, images, labels, learning_rate):
+def sgd_float32(W, b, images, labels, learning_rate):
+    """Right, computed in float32 throughout (as Keras would): float32 rounding is accepted."""
+    W, b, images = W.astype("float32"), b.astype("float32"), images.astype("float32")
     scores = images @ W + b
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
-    p[np.arange(len(labels)), labels] -= 1
-    W -= learning_rate * images.T @ p / len(images)
-    b -= learning_rate * p.mean(axis=0)
-    return [W.astype("float32"), b.astype("float32")]
+    p[np.arange(len(labels)), labels] -= 1  # changes only its own array p
+    return [
+        W - np.float32(learning_rate) * images.T @ p / len(images),
+        b - np.float32(learning_rate) * p.mean(axis=0),
+    ]
+
+
+def sgd_in_place(W, b, images, labels, learning_rate):
+    """Right numbers, but the caller's W and b are overwritten."""
+    grad_W, grad_b = lesson_gradients(W, b, images, labels)
+    W -= learning_rate * grad_W
+    b -= learning_rate * grad_b
+    return W, b
+
+
+def sgd_float32_in_place(W, b, images, labels, learning_rate):
+    result = sgd_in_place(W, b, images, labels, learning_rate)
+    return [a.astype("float32") for a in result]
 
 
 def sgd_with_tensorflow(W, b, images, labels, learning_rate):
@@ -119,11 +133,17 @@ def sgd_with_tensorflow(W, b, images, labels, learning_rate):
         ("04.diverging-rate", 0.2000001),
         ("04.diverging-rate", np.float64(0.2)),
         ("04.sgd-step", sgd_with_lesson_gradients),
-        ("04.sgd-step", sgd_in_place_float32),
+        ("04.sgd-step", sgd_float32),
+        ("04.predict-grad-shape", np.array([784, 10])),
+        ("04.predict-grad-shape", "tf.TensorShape"),
         ("04.sgd-step", sgd_with_tensorflow),
     ],
 )
 def test_right_answers_are_accepted(exercise_id, answer):
+    if isinstance(answer, str) and answer == "tf.TensorShape":
+        import tensorflow as tf
+
+        answer = tf.TensorShape([784, 10])
     feedback = check(exercise_id, answer)
     assert feedback, feedback
 
@@ -206,10 +226,14 @@ def test_dense_params_hints(answer, hint):
         ((10, 784), "Rows first"),
         ((32, 10), "p - y_onehot"),
         ((32, 784), "shape of the images"),
-        ((784, 32), "shape of the images"),
+        ((784, 32), "shape of images.T"),
         ((10,), "bias gradient"),
-        ((784,), "(a, c)"),
-        (np.array([784, 10]), "tuple"),
+        ((784,), "Give 2 numbers"),
+        ((784, 784), "(a, c)"),
+        (np.zeros((784, 10)), "not its shape"),
+        (np.zeros((10000, 784)), "X_val or y_val"),
+        ([[784, 10]], "list inside a list"),
+        (7840, "one number"),
     ],
 )
 def test_predict_grad_shape_hints(answer, hint):
@@ -228,10 +252,17 @@ def test_predict_grad_shape_hints(answer, hint):
         (2 * RIGHT_GRADIENT / 3, "number of classes"),
         (RIGHT_GRADIENT / 2, "divided by 4"),
         (0.1, "pixel 0"),
+        (0.1, "second column"),
+        ((0.5 * (1 / 3) + 2.0 * (1 / 3)) / 2, "left out y"),
+        ((0.5 * (0.33 - 0) + 2.0 * (0.33 - 1)) / 2, "keep p = 1/3 exact"),
+        (-0.5875, "keep p = 1/3 exact"),
+        (-0.59, "keep p = 1/3 exact"),
+        (np.full((2, 3), RIGHT_GRADIENT), "take [1, 2]"),
+        (np.zeros((10000, 784)), "X_val or y_val"),
         ((0.5 * (-2 / 3) + 2.0 * (1 / 3)) / 2, "class 0"),
         ((0.5 * (1 / 3) + 2.0 * (1 / 3)) / 2, "class 1"),
         (1 / 3, "For each image"),
-        (-0.59, "For each image"),
+        (-0.7, "For each image"),
     ],
 )
 def test_gradient_by_hand_hints(answer, hint):
@@ -349,6 +380,40 @@ def unknown_name(W, b, images, labels, learning_rate):
 def placeholder(W, b, images, labels, learning_rate): ...
 
 
+def forgot_return(W, b, images, labels, learning_rate):
+    grad_W, grad_b = lesson_gradients(W, b, images, labels)
+    new_W, new_b = W - learning_rate * grad_W, b - learning_rate * grad_b  # noqa: F841 (the mistake)
+
+
+def b_first(W, b, images, labels, learning_rate):
+    new_W, new_b = sgd_with_lesson_gradients(W, b, images, labels, learning_rate)
+    return new_b, new_W
+
+
+def returns_gradients(W, b, images, labels, learning_rate):
+    return lesson_gradients(W, b, images, labels)
+
+
+def returns_step(W, b, images, labels, learning_rate):
+    grad_W, grad_b = lesson_gradients(W, b, images, labels)
+    return -learning_rate * grad_W, -learning_rate * grad_b
+
+
+def two_steps(W, b, images, labels, learning_rate):
+    once = sgd_with_lesson_gradients(W, b, images, labels, learning_rate)
+    return sgd_with_lesson_gradients(*once, images, labels, learning_rate)
+
+
+def divides_by_rate(W, b, images, labels, learning_rate):
+    grad_W, grad_b = lesson_gradients(W, b, images, labels)
+    return W - grad_W / learning_rate, b - grad_b / learning_rate
+
+
+def slightly_off(W, b, images, labels, learning_rate):
+    new_W, new_b = sgd_with_lesson_gradients(W, b, images, labels, learning_rate)
+    return new_W + 1e-3, new_b
+
+
 @pytest.mark.parametrize(
     "function, hint",
     [
@@ -360,7 +425,16 @@ def placeholder(W, b, images, labels, learning_rate): ...
         (bias_forgotten, "update the bias too"),
         (bias_uphill, "b stepped uphill"),
         (bias_summed, "mean of p - y_onehot"),
-        (y_minus_p_only_label, "images.T @ (p - y_onehot) / len(images)"),
+        (y_minus_p_only_label, "apply softmax"),
+        (forgot_return, "end it with `return new_W, new_b`"),
+        (sgd_in_place, "changed the W or b it was given"),
+        (sgd_float32_in_place, "changed the W or b it was given"),
+        (b_first, "new W first"),
+        (returns_gradients, "You returned the gradients"),
+        (returns_step, "step alone"),
+        (two_steps, "two steps"),
+        (divides_by_rate, "don't divide by it"),
+        (slightly_off, "images.T @ (p - y_onehot) / len(images)"),
         (no_step, "did not change"),
         (only_W, "Return two things"),
         (three_things, "Return two things"),
@@ -369,9 +443,9 @@ def placeholder(W, b, images, labels, learning_rate): ...
         (hardcoded_784, "ValueError"),
         (
             unknown_name,
-            "Your function raised NameError: name 'gradient' is not defined on input W of shape",
+            "Your function raised NameError: name 'gradient' is not defined on input unknown_name(",
         ),
-        (raises, "Your function raised RuntimeError: boom on input"),
+        (raises, "Your function raised RuntimeError: boom on input raises("),
         (lambda W, b: (W, b), "Your function raised TypeError"),
         (50890, "Give the function itself"),
     ],
@@ -382,6 +456,22 @@ def test_sgd_step_hints(function, hint):
 
 def test_sgd_step_placeholder_function_is_not_attempted():
     assert check("04.sgd-step", placeholder).status == "not attempted"
+    assert "replace the ..." in check("04.sgd-step", placeholder).message
+    assert check("04.sgd-step", forgot_return).status == "not yet"
+
+
+def test_sgd_step_leaves_the_callers_arrays_alone_and_the_prompt_says_any_size():
+    W, b = np.zeros((5, 10)), np.zeros(10)
+    images, labels = np.ones((3, 5)), np.array([1, 2, 3])
+    new_W, _ = sgd_with_lesson_gradients(W, b, images, labels, 0.5)
+    assert not np.array_equal(new_W, W) and not W.any()  # the right answer leaves W as it was
+    prompt = solution("04.sgd-step").prompt
+    assert "any number of pixels" in prompt and "unchanged" in prompt
+
+
+def test_gradient_by_hand_prompt_is_in_the_cell_before_and_counts_from_zero():
+    assert exercise_cells()["04.gradient-by-hand"].markdown.startswith("**Exercise 3.**")
+    assert "second column of `X_tiny`" in solution("04.gradient-by-hand").prompt
 
 
 def test_hints_never_blame_a_right_value_for_its_rounding():

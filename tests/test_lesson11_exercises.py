@@ -13,11 +13,7 @@ from cnnteach.exercises import check, list_exercises, solution
 from cnnteach.student import strip_solutions
 
 LESSON = "11"
-NOTEBOOK = (
-    Path(__file__).resolve().parents[1]
-    / "notebooks"
-    / "11_modern_building_blocks.ipynb"
-)
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "11_modern_building_blocks.ipynb"
 IDS = [
     "11.dropout-kept-value",
     "11.receptive-field-function",

@@ -42,13 +42,13 @@ def _size_and_jump(answer):
     return expect_number(answer, integer=True), None
 
 
-# ----------------------------------------------------------------------------- 11.stack-receptive-field
+# ---------------------------------------------------------------- 11.stack-receptive-field
 @exercise(
     "11.stack-receptive-field",
     explanation=(
         "Start at (1, 1); each layer adds (k - 1) × jump, then multiplies the jump by its stride: "
-        "3 and 5 after the two convolutions, 6 after the pooling (jump 2), 6 + 2 × 2 = 10 after the "
-        "last convolution."
+        "3 and 5 after the two convolutions, 6 after the pooling (jump 2), 6 + 2 × 2 = 10 after "
+        "the last convolution."
     ),
 )
 def _(answer):
@@ -83,7 +83,7 @@ def _(answer):
     )
 
 
-# ----------------------------------------------------------------------------- 11.receptive-field-function
+# ---------------------------------------------------------------- 11.receptive-field-function
 _STACKS = (
     [(3, 1), (2, 2), (2, 2)],
     [(3, 1), (3, 1)],
@@ -144,7 +144,9 @@ def _(grow):
                 return "That is the size alone; return both numbers, (size, jump)."
             kind = type(result).__name__
             article = "an" if kind[:1].lower() in "aeiou" else "a"
-            return f"Return a pair (size, jump), for example (6, 4); yours returned {article} {kind}."
+            return (
+                f"Return a pair (size, jump), for example (6, 4); yours returned {article} {kind}."
+            )
         got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())
         if len(got) != 2:
             return f"Return two numbers, (size, jump); for {pairs} yours returned {len(got)}."
@@ -177,14 +179,13 @@ def _(grow):
         )
     if all(got[0] == _late_jump(pairs) for pairs, (got, _) in results.items()):
         return (
-            "Update the size with the jump from before this layer's stride, then multiply "
-            "the jump."
+            "Update the size with the jump from before this layer's stride, then multiply the jump."
         )
     pairs, (got, want) = next(iter(wrong.items()))
     return f"For {list(pairs)} the answer is {want}, yours gave {_show(got)}."
 
 
-# ----------------------------------------------------------------------------- 11.residual-params
+# ---------------------------------------------------------------- 11.residual-params
 _FIRST, _SECOND, _PROJECTION = 9 * 16 * 32 + 32, 9 * 32 * 32 + 32, 16 * 32 + 32
 _BIASES = (
     "Each of the three convolutions has one bias per filter, 32 each (the projection too); "
@@ -231,7 +232,7 @@ number_exercise(
 )
 
 
-# ----------------------------------------------------------------------------- 11.dropout-kept-value
+# ---------------------------------------------------------------- 11.dropout-kept-value
 number_exercise(
     "11.dropout-kept-value",
     3.0 / 0.7,
@@ -260,7 +261,7 @@ number_exercise(
 )
 
 
-# ----------------------------------------------------------------------------- 11.six-nine
+# ---------------------------------------------------------------- 11.six-nine
 _OPTIONS = {
     "a": "randomtranslation(0.2,0.2)",
     "b": "randomzoom(0.2)",
@@ -300,8 +301,8 @@ def _option(text: str) -> str | None:
     "11.six-nine",
     explanation=(
         "RandomRotation(0.5) turns each image by up to half a turn either way (0.5 × 360° = 180°), "
-        "and a 6 turned by 180° looks like a 9: the training set would then label 9-like shapes as 6 "
-        "and 6-like ones as 9. Augment only with changes that keep the label."
+        "and a 6 turned by 180° looks like a 9: the training set would then label 9-like shapes as "
+        "6 and 6-like ones as 9. Augment only with changes that keep the label."
     ),
 )
 def _(answer):

@@ -96,8 +96,6 @@ def expect_number(answer, *, integer: bool = False) -> float:
     ...
     cnnteach._answers.AnswerError: expected a number, got the str '7' (remove the quotes)
     """
-    if isinstance(answer, (bool, np.bool_)):
-        raise AnswerError("expected a number, got True/False")
     if hasattr(answer, "numpy") and not isinstance(answer, np.ndarray):  # a TensorFlow tensor
         try:
             answer = np.asarray(answer.numpy())
@@ -105,6 +103,8 @@ def expect_number(answer, *, integer: bool = False) -> float:
             pass
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
+    if isinstance(answer, (bool, np.bool_)):
+        raise AnswerError("expected a number, got True/False")
     if isinstance(answer, str):
         raise AnswerError(
             f"expected a number, got the str {describe(answer)} (remove the quotes)"

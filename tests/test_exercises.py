@@ -131,6 +131,9 @@ def test_expect_number_reads_tensorflow_tensors_and_names_kinds_with_the_right_a
     assert expect_number(np.array(10)) == 10
     with pytest.raises(ValueError, match="one number, got an array of shape"):
         expect_number(tf.constant([10, 2]))
+    for flag in (np.array(True), tf.constant(True)):
+        with pytest.raises(ValueError, match="True/False"):
+            expect_number(flag)
     with pytest.raises(ValueError, match="got an object$"):
         expect_number(object())
     with pytest.raises(ValueError, match="got a list$"):

@@ -61,6 +61,11 @@ def describe(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _a(word: str) -> str:
+    """``word`` with its article: 'an int', 'a list', 'an EagerTensor'."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def _whole_set(shape) -> str:
     if len(shape) >= 2 and shape[0] in (60000, 48000):
         return " (that is the whole training set, not one image or one feature map)"
@@ -79,7 +84,8 @@ def _is_iterator(answer) -> bool:
 def expect_number(answer, *, integer: bool = False) -> float:
     """Return ``answer`` as a float, or raise AnswerError (a ValueError) with a hint.
 
-    Accepts Python and numpy numbers and 0-d arrays; rejects strings, bools and sequences.
+    Accepts Python and numpy numbers, 0-d arrays and 0-d TensorFlow tensors; rejects strings,
+    bools and sequences.
 
     Examples
     --------
@@ -90,10 +96,15 @@ def expect_number(answer, *, integer: bool = False) -> float:
     ...
     cnnteach._answers.AnswerError: expected a number, got the str '7' (remove the quotes)
     """
-    if isinstance(answer, (bool, np.bool_)):
-        raise AnswerError("expected a number, got True/False")
+    if hasattr(answer, "numpy") and not isinstance(answer, np.ndarray):  # a TensorFlow tensor
+        try:
+            answer = np.asarray(answer.numpy())
+        except Exception:  # noqa: BLE001 - not a tensor after all: judged as it is below
+            pass
     if isinstance(answer, np.ndarray) and answer.ndim == 0:
         answer = answer.item()
+    if isinstance(answer, (bool, np.bool_)):
+        raise AnswerError("expected a number, got True/False")
     if isinstance(answer, str):
         raise AnswerError(f"expected a number, got the str {describe(answer)} (remove the quotes)")
     if isinstance(answer, np.ndarray):
@@ -102,7 +113,7 @@ def expect_number(answer, *, integer: bool = False) -> float:
         )
     if not isinstance(answer, (int, float, np.integer, np.floating)):
         kind = "function" if callable(answer) else type(answer).__name__
-        raise AnswerError(f"expected a number, got a {kind}")
+        raise AnswerError(f"expected a number, got {_a(kind)}")
     try:
         value = float(answer)
     except OverflowError:
@@ -143,7 +154,7 @@ def expect_array(answer, shape=None, *, dtype_kind: str | None = None) -> np.nda
         and not hasattr(answer, "__array__")
     ):
         kind = "function" if callable(answer) else type(answer).__name__
-        raise AnswerError(f"expected an array, got a {kind}")
+        raise AnswerError(f"expected an array, got {_a(kind)}")
     if _is_iterator(answer) and not hasattr(answer, "__array__"):
         raise AnswerError(
             "expected an array, got an iterator (such as a generator): give a list or an array"
@@ -202,7 +213,7 @@ def expect_shape(answer) -> tuple:
         kind = (
             "one number"
             if isinstance(answer, (int, float, np.number))
-            else f"a {type(answer).__name__}"
+            else _a(type(answer).__name__)
         )
         if _is_iterator(answer):
             kind = "an iterator"
@@ -244,7 +255,7 @@ def call(function, *args, **kwargs):
     """
     if not callable(function):
         raise AnswerError(
-            f"expected a function, got a {type(function).__name__}: "
+            f"expected a function, got {_a(type(function).__name__)}: "
             "define it with def, then pass its name"
         )
     try:

@@ -17,6 +17,7 @@ import pytest
 from cnnteach import exercises
 from cnnteach.exercises import (
     Feedback,
+    call,
     check,
     exercise,
     expect_array,
@@ -152,6 +153,24 @@ def test_expect_helpers():
         expect_array(np.zeros(3), (4,))
     with pytest.raises(ValueError, match="ragged|cannot read"):
         expect_array([[1], [1, 2]])
+
+
+def test_expect_number_reads_tensorflow_tensors_and_names_kinds_with_the_right_article():
+    tf = pytest.importorskip("tensorflow")
+    assert expect_number(tf.constant(14432), integer=True) == 14432
+    assert expect_number(tf.constant(3.0) / 0.7) == pytest.approx(3 / 0.7)
+    assert expect_number(np.array(10)) == 10
+    with pytest.raises(ValueError, match="one number, got an array of shape"):
+        expect_number(tf.constant([10, 2]))
+    for flag in (np.array(True), tf.constant(True)):
+        with pytest.raises(ValueError, match="True/False"):
+            expect_number(flag)
+    with pytest.raises(ValueError, match="got an object$"):
+        expect_number(object())
+    with pytest.raises(ValueError, match="got a list$"):
+        expect_number([1])
+    with pytest.raises(ValueError, match="got an int:"):
+        call(3)
 
 
 def test_registry_ids_are_well_formed_and_lessons_are_sorted():

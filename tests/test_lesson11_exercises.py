@@ -94,6 +94,16 @@ def grow_numpy(pairs):
         ("11.six-nine", " (c) "),
         ("11.six-nine", "c)"),
         ("11.six-nine", "RandomRotation(0.5)"),
+        # written naturally by a learner (the learner review): all right
+        ("11.stack-receptive-field", np.array(10)),
+        ("11.stack-receptive-field", np.array([10, 2])),
+        ("11.dropout-kept-value", np.array(3 / 0.7)),
+        ("11.residual-params", np.array(14432)),
+        ("11.six-nine", "c."),
+        ("11.six-nine", "'c'"),
+        ("11.six-nine", "option c"),
+        ("11.six-nine", "(c) RandomRotation(0.5)"),
+        ("11.six-nine", "layers.RandomRotation(0.5)"),
     ],
 )
 def test_right_answers_are_accepted(exercise_id, answer):
@@ -159,6 +169,10 @@ def test_placeholders_are_not_attempted(exercise_id):
     [
         (8, "the jump is 2"),
         (11, "counts the overlap"),
+        (11, "before growing the size"),
+        ([10], "as a pair"),
+        ((10, 2, 1), "as a pair"),
+        (np.zeros((60000, 28, 28)), "shape (60000, 28, 28)"),
         (7, "The pooling layer counts too"),
         ((10, 1), "product of the strides"),
         ((2, 10), "in that order"),
@@ -188,6 +202,24 @@ def _jump_first(pairs):
     return size, jump
 
 
+def _no_jump_with_jump(pairs):
+    """The learner's version: r += k - 1 (no jump), with the jump itself right."""
+    size, jump = 1, 1
+    for k, s in pairs:
+        size += k - 1
+        jump *= s
+    return size, jump
+
+
+def _jump_added(pairs):
+    """j += s instead of j *= s."""
+    size, jump = 1, 1
+    for k, s in pairs:
+        size += (k - 1) * jump
+        jump += s
+    return size, jump
+
+
 def _empty_wrong(pairs):
     return receptive_field(pairs) if pairs else (0, 0)
 
@@ -201,12 +233,42 @@ def _empty_wrong(pairs):
         (_from_zero, "one short"),
         (_jump_first, "jump from before this layer's stride"),
         (_empty_wrong, "empty list"),
-        (lambda pairs: (receptive_field(pairs)[0], 1), "the answer is"),
+        (_no_jump_with_jump, "forget the jump"),
+        (_jump_added, "Check the jump first"),
+        (lambda pairs: tuple(reversed(receptive_field(pairs))), "wrong order"),
+        (lambda pairs: (1, 2, 3), "Return two numbers"),
+        (lambda pairs: 7, "yours returned an int"),
+        (lambda pairs: (receptive_field(pairs)[0], 1), "Check the jump first"),
+        (lambda pairs: (receptive_field(pairs)[0] + 2, receptive_field(pairs)[1]), "the answer is"),
         (lambda pairs: None, "replace the ..."),
     ],
 )
 def test_receptive_field_function_hints(function, hint):
     assert hint in refused("11.receptive-field-function", function).message
+
+
+def test_tensorflow_tensors_are_read_like_numbers_and_pairs():
+    tf = pytest.importorskip("tensorflow")
+    for exercise_id, right, wrong in [
+        ("11.stack-receptive-field", tf.constant(10), tf.constant(11)),
+        ("11.stack-receptive-field", tf.constant([10, 2]), tf.constant([10, 1])),
+        ("11.residual-params", tf.constant(14432), tf.constant(14400)),
+        ("11.dropout-kept-value", tf.constant(3.0) / 0.7, tf.constant(3.0)),
+    ]:
+        assert check(exercise_id, right), (exercise_id, right)
+        refused(exercise_id, wrong)
+    assert check("11.receptive-field-function", lambda pairs: tf.constant(receptive_field(pairs)))
+    hint = refused(
+        "11.receptive-field-function", lambda pairs: tf.constant(_no_jump_with_jump(pairs))
+    ).message
+    assert "forget the jump" in hint
+
+
+def test_wrong_kinds_get_a_sentence_not_an_internal_error():
+    for answer in ([10], (10, 2, 1), np.zeros((60000, 28, 28)), np.array(["a", "b"])):
+        message = refused("11.stack-receptive-field", answer).message
+        assert "raised" not in message and "ValueError" not in message, message
+    assert " a int" not in refused("11.six-nine", 3).message
 
 
 def test_receptive_field_function_refuses_one_that_changes_nothing_but_the_order():
@@ -225,6 +287,10 @@ def test_receptive_field_function_refuses_one_that_changes_nothing_but_the_order
         (9248 * 2 + 544, "reads the block's 16 input channels"),
         ((9 * 32 + 32) + 9248 + 64, "all its input channels"),
         (14000, "k × k × channels in"),
+        (14432 - 32, "one bias per filter"),  # a bias forgotten, e.g. on the projection
+        (14432 - 64, "one bias per filter"),
+        (4640 + 4640 + 544, "reads the 32 channels the first one made"),
+        (10.5, "whole number"),
     ],
 )
 def test_residual_params_hints(answer, hint):
@@ -242,6 +308,9 @@ def test_residual_params_hints(answer, hint):
         (3.9, "not 1 + rate"),
         (0, "not 0"),
         (1.5, "probability of keeping it"),
+        (4.3, "Right idea: give at least 3 decimals"),
+        (4.2, "Right idea: give at least 3 decimals"),
+        (4, "give at least 3 decimals"),
     ],
 )
 def test_dropout_kept_value_hints(answer, hint):
@@ -257,6 +326,12 @@ def test_dropout_kept_value_hints(answer, hint):
         ("e", "one of the letters"),
         (3, "one letter as a string"),
         (["c"], "one letter as a string"),
+        (3, "you gave an int"),
+        ("RandomRotation(0.02)", "±7.2°"),
+        ("RandomRotation(0.05)", "±18°"),
+        ("option d", "±7.2°"),
+        ("a b", "one of the letters"),
+        ("(c) RandomZoom(0.2)", "one of the letters"),
     ],
 )
 def test_six_nine_hints(answer, hint):

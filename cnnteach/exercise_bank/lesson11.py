@@ -1,40 +1,54 @@
-"""Checkers for lesson 11, modern building blocks.
-
-The solutions live in notebooks/11_modern_building_blocks.ipynb.
-"""
+"""Checkers for lesson 11, modern building blocks (questions and solutions live in the notebook)."""
 
 from __future__ import annotations
 
-import math
+import re
 
 import numpy as np
 
-from cnnteach.exercises import call, exercise, expect_array, expect_number
+from cnnteach.exercises import (
+    AnswerError,
+    call,
+    exercise,
+    expect_array,
+    expect_number,
+    number_exercise,
+)
+
+_PAIR = "give the size as one number, such as 10, or (size, jump) as a pair, such as (10, 2)"
+
+
+def _plain(answer):
+    """A TensorFlow tensor as a numpy array; anything else unchanged."""
+    if hasattr(answer, "numpy") and not isinstance(answer, np.ndarray):
+        try:
+            return np.asarray(answer.numpy())
+        except Exception:  # noqa: BLE001 - not a tensor after all
+            return answer
+    return answer
 
 
 def _size_and_jump(answer):
-    """(size, jump) from a number (jump None) or a pair such as (10, 2); raises ValueError
-    otherwise."""
-    if isinstance(answer, (tuple, list, np.ndarray)) and not isinstance(answer, str):
+    """(size, jump) from a number (jump None) or a pair such as (10, 2); AnswerError otherwise."""
+    answer = _plain(answer)
+    if isinstance(answer, np.ndarray) and answer.ndim == 0:
+        return expect_number(answer, integer=True), None
+    if isinstance(answer, (tuple, list, np.ndarray)):
         values = expect_array(answer, dtype_kind="n")
         if values.shape != (2,):
-            raise ValueError("give the size as one number, or (size, jump) as a pair")
-        size, jump = (expect_number(v.item(), integer=True) for v in values)
+            raise AnswerError(f"{_PAIR}; yours has shape {values.shape}")
+        size, jump = (expect_number(v, integer=True) for v in values)
         return size, jump
     return expect_number(answer, integer=True), None
 
 
-# ------------------------------------------------------------------------- 11.stack-receptive-field
+# ---------------------------------------------------------------- 11.stack-receptive-field
 @exercise(
     "11.stack-receptive-field",
-    "Conv2D 3 × 3, Conv2D 3 × 3, MaxPooling2D 2 × 2 "
-    "(stride 2), Conv2D 3 × 3 (the convolutions with "
-    "stride 1): how many input pixels wide is the receptive field of one output position?",
     explanation=(
         "Start at (1, 1); each layer adds (k - 1) × jump, then multiplies the jump by its stride: "
-        "3 and 5 after the two convolutions, 6 after the "
-        "pooling (jump 2), 6 + 2 × 2 = 10 after the "
-        "last convolution."
+        "3 and 5 after the two convolutions, 6 after the pooling (jump 2), 6 + 2 × 2 = 10 after "
+        "the last convolution."
     ),
 )
 def _(answer):
@@ -52,9 +66,11 @@ def _(answer):
         )
     if size == 11:
         return (
-            "Adding the kernel sizes counts the overlap "
-            "of neighbouring windows twice: start from 1 "
-            "and let each layer add (k - 1) × jump."
+            "11 comes from either of two slips. Adding the kernel sizes (3 + 3 + 2 + 3) counts the "
+            "overlap of neighbouring windows twice: start from 1 and let each layer add "
+            "(k - 1) × jump. Multiplying the jump by the pooling's stride before growing the size "
+            "makes the pooling add 2 instead of 1: grow the size with the jump from before, then "
+            "multiply the jump."
         )
     if size == 7:
         return (
@@ -62,12 +78,12 @@ def _(answer):
             "doubles the jump for the convolution after it."
         )
     return (
-        "Start from size 1 and jump 1; each layer adds (k - "
-        "1) × jump, then multiplies the jump by its stride."
+        "Start from size 1 and jump 1; each layer adds (k - 1) × jump, then multiplies the jump "
+        "by its stride."
     )
 
 
-# ---------------------------------------------------------------------- 11.receptive-field-function
+# ---------------------------------------------------------------- 11.receptive-field-function
 _STACKS = (
     [(3, 1), (2, 2), (2, 2)],
     [(3, 1), (3, 1)],
@@ -86,49 +102,9 @@ def _reference(pairs):
     return size, jump
 
 
-@exercise(
-    "11.receptive-field-function",
-    "Write grow(pairs): for a list of (kernel_size, stride) pairs return (size, jump), "
-    "starting from (1, 1) with r = r + (k - 1) * j, then j = j * s.",
-    explanation=(
-        "Loop over the pairs and update both numbers in the right order: the size grows with "
-        "the jump of the layers before, then the jump takes this layer's stride. "
-        "cnnteach.arithmetic.receptive_field does the same and also reads Keras models."
-    ),
-)
-def _(grow):
-    for pairs in _STACKS:
-        result = call(grow, [tuple(p) for p in pairs])
-        want = _reference(pairs)
-        if not isinstance(result, (tuple, list, np.ndarray)):
-            if isinstance(result, (int, float, np.number)) and expect_number(result) == want[0]:
-                return "That is the size alone; return both numbers, (size, jump)."
-            return (
-                "Return a pair (size, jump), for example (6, "
-                f"4); yours returned a {type(result).__name__}."
-            )
-        got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())
-        if got == want:
-            continue
-        if not pairs:
-            return "For an empty list each pixel sees only itself: start from (1, 1)."
-        if len(got) == 2 and got[1] == want[1] and got[0] == want[0] - 1:
-            return (
-                "Your sizes are one short: a single pixel already "
-                "sees itself, so start the size at 1, not 0."
-            )
-        if len(got) == 2 and got[0] == sum(k - 1 for k, _ in pairs) + 1:
-            return (
-                f"For {pairs} you add k - 1 per layer but forget the jump: after a stride, each "
-                "step of the next window moves several input pixels, so add (k - 1) * j."
-            )
-        if len(got) == 2 and got[0] == _late_jump(pairs):
-            return (
-                "Update the size with the jump from before "
-                "this layer's stride, then multiply the jump."
-            )
-        return f"For {pairs} the answer is {want}, yours gave {got}."
-    return None
+def _no_jump(pairs):
+    """The size a learner gets by adding k - 1 per layer and forgetting the jump."""
+    return 1 + sum(k - 1 for k, _ in pairs)
 
 
 def _late_jump(pairs):
@@ -140,107 +116,215 @@ def _late_jump(pairs):
     return size
 
 
-# ----------------------------------------------------------------------------- 11.residual-params
+def _show(pair):
+    return "(" + ", ".join(f"{v:g}" for v in pair) + ")"
+
+
 @exercise(
+    "11.receptive-field-function",
+    explanation=(
+        "Loop over the pairs and update both numbers in the right order: the size grows with "
+        "the jump of the layers before, then the jump takes this layer's stride. "
+        "cnnteach.arithmetic.receptive_field does the same and also reads Keras models."
+    ),
+)
+def _(grow):
+    results = {}
+    for pairs in _STACKS:
+        result = _plain(call(grow, [tuple(p) for p in pairs]))
+        want = _reference(pairs)
+        if isinstance(result, np.ndarray) and result.ndim == 0:
+            result = result.item()
+        if not isinstance(result, (tuple, list, np.ndarray)):
+            if (
+                isinstance(result, (int, float, np.number))
+                and not isinstance(result, (bool, np.bool_))
+                and expect_number(result) == want[0]
+            ):
+                return "That is the size alone; return both numbers, (size, jump)."
+            kind = type(result).__name__
+            article = "an" if kind[:1].lower() in "aeiou" else "a"
+            return (
+                f"Return a pair (size, jump), for example (6, 4); yours returned {article} {kind}."
+            )
+        got = tuple(float(v) for v in expect_array(result, dtype_kind="n").ravel())
+        if len(got) != 2:
+            return f"Return two numbers, (size, jump); for {pairs} yours returned {len(got)}."
+        results[tuple(pairs)] = (got, want)
+    wrong = {pairs: gw for pairs, gw in results.items() if gw[0] != gw[1]}
+    if not wrong:
+        return None
+    if list(wrong) == [()]:
+        return "For an empty list each pixel sees only itself: start from (1, 1)."
+    if all(got == want[::-1] for got, want in results.values()):
+        return "Right numbers, wrong order: return (size, jump), the size first."
+    if all(got[0] == _no_jump(pairs) for pairs, (got, _) in results.items()):
+        pairs = next(p for p in wrong if results[p][0][0] != results[p][1][0])
+        return (
+            f"For {list(pairs)} you add k - 1 per layer but forget the jump: after a stride, each "
+            "step of the next window moves several input pixels, so add (k - 1) * j."
+        )
+    jumps_wrong = [p for p, (got, want) in wrong.items() if got[1] != want[1]]
+    if jumps_wrong:
+        pairs = jumps_wrong[0]
+        got, want = results[pairs]
+        return (
+            f"Check the jump first: it is the product of the strides, j = j * s, so for "
+            f"{list(pairs)} it is {want[1]}; yours gave {got[1]:g}."
+        )
+    if all(got[0] == want[0] - 1 for got, want in results.values()):
+        return (
+            "Your sizes are one short: a single pixel already sees itself, so start the size at "
+            "1, not 0."
+        )
+    if all(got[0] == _late_jump(pairs) for pairs, (got, _) in results.items()):
+        return (
+            "Update the size with the jump from before this layer's stride, then multiply the jump."
+        )
+    pairs, (got, want) = next(iter(wrong.items()))
+    return f"For {list(pairs)} the answer is {want}, yours gave {_show(got)}."
+
+
+# ---------------------------------------------------------------- 11.residual-params
+_FIRST, _SECOND, _PROJECTION = 9 * 16 * 32 + 32, 9 * 32 * 32 + 32, 16 * 32 + 32
+_BIASES = (
+    "Each of the three convolutions has one bias per filter, 32 each (the projection too); "
+    "count k × k × channels in × filters + filters for every one."
+)
+
+number_exercise(
     "11.residual-params",
-    "A residual block takes 16 channels to 32: Conv2D(32, 3), Conv2D(32, 3) and a 1 × 1 "
-    "projection Conv2D(32, 1) on the shortcut, all with biases. How many parameters has it?",
+    _FIRST + _SECOND + _PROJECTION,
+    integer=True,
+    hints={
+        _FIRST + _SECOND: (
+            "The channels differ (16 in, 32 out), so the shortcut needs the 1 × 1 projection, "
+            "and it has 16 × 32 weights plus 32 biases."
+        ),
+        (
+            _FIRST + _SECOND + _PROJECTION - 32,
+            _FIRST + _SECOND + _PROJECTION - 64,
+            _FIRST + _SECOND + _PROJECTION - 96,
+        ): _BIASES,
+        _FIRST + _SECOND + _FIRST: (
+            "The projection is a 1 × 1 convolution: 1 × 1 × 16 weights per filter, not 3 × 3 × 16."
+        ),
+        2 * _SECOND + _PROJECTION: (
+            "The first convolution reads the block's 16 input channels, not 32: "
+            "3 × 3 × 16 weights per filter."
+        ),
+        2 * _FIRST + _PROJECTION: (
+            "The second convolution reads the 32 channels the first one made, not the block's 16: "
+            "3 × 3 × 32 weights per filter."
+        ),
+        (9 * 32 + 32) + _SECOND + (32 + 32): (
+            "Every filter reads all its input channels: multiply by 16 (or 32) input channels."
+        ),
+    },
+    otherwise=(
+        "Count each convolution as k × k × channels in × filters + filters (a bias per filter), "
+        "and add the three; the Add has no parameters."
+    ),
     explanation=(
         "3 × 3 × 16 × 32 + 32 = 4,640 for the first convolution, 3 × 3 × 32 × 32 + 32 = 9,248 for "
         "the second, 1 × 1 × 16 × 32 + 32 = 544 for the projection: 14,432. The Add has none."
     ),
 )
-def _(answer):
-    value = expect_number(answer, integer=True)
-    first, second, projection = 9 * 16 * 32 + 32, 9 * 32 * 32 + 32, 16 * 32 + 32
-    if value == first + second + projection:
-        return None
-    if value == first + second:
-        return (
-            "The channels differ (16 in, 32 out), so the shortcut needs the 1 × 1 projection, "
-            "and it has 16 × 32 weights plus 32 biases."
-        )
-    if value == first + second + projection - 3 * 32:
-        return "Each of the three convolutions also has one bias per filter: 32 each."
-    if value == first + second + first:
-        return (
-            "The projection is a 1 × 1 convolution: 1 × 1 × 16 weights per filter, not 3 × 3 × 16."
-        )
-    if value == 2 * second + projection:
-        return (
-            "The first convolution reads the block's 16 input "
-            "channels, not 32: 3 × 3 × 16 weights per filter."
-        )
-    if value == (9 * 32 + 32) + second + (32 + 32):
-        return "Every filter reads all its input channels: multiply by 16 (or 32) input channels."
-    return "Count each convolution as k × k × channels in × filters + filters, and add the three."
 
 
-# ---------------------------------------------------------------------------- 11.dropout-kept-value
-@exercise(
+# ---------------------------------------------------------------- 11.dropout-kept-value
+number_exercise(
     "11.dropout-kept-value",
-    "During training, layers.Dropout(0.3) keeps a unit whose input is 3.0. What does it output? "
-    "(Give at least 3 decimals.)",
+    3.0 / 0.7,
+    hints={
+        3.0: (
+            "Keras scales during training: it divides the units it keeps by 1 - rate, so that "
+            "the expected output stays what it would be without dropout."
+        ),
+        3.0 * 0.7: (
+            "Multiplying by the keep probability is what the 2014 dropout paper did to the weights "
+            "at test time; Keras instead divides the kept units by (1 - rate) during training."
+        ),
+        3.0 / 0.3: "Divide by the probability of keeping a unit, 1 - 0.3 = 0.7, not by the rate.",
+        3.0 * 1.3: "The scale is 1 / (1 - rate), which is not 1 + rate: divide 3.0 by 0.7.",
+        0: "This unit was kept, so it is not 0; kept units are divided by (1 - rate).",
+        4: (
+            "Right idea if you rounded: give at least 3 decimals (4 is rounded to a whole "
+            "number), or the exact expression."
+        ),
+    },
+    otherwise="A kept unit is divided by the probability of keeping it, 1 - rate.",
     explanation=(
         "Keras divides the units it keeps by 1 - rate during training, so that the expected output "
         "stays 3.0: 3.0 / 0.7 = 4.286. At inference it outputs 3.0 unchanged."
     ),
 )
-def _(answer):
-    value = expect_number(answer)
-    right = 3.0 / 0.7
-    if math.isclose(value, right, abs_tol=1e-3):
-        return None
-    if math.isclose(value, right, abs_tol=0.01):
-        return "Right idea: give at least 3 decimals (3.0 / 0.7 to three places)."
-    if math.isclose(value, 3.0):
-        return (
-            "Keras scales during training: it divides the units it keeps by 1 - rate, so that "
-            "the expected output stays what it would be without dropout."
-        )
-    if math.isclose(value, 3.0 * 0.7, abs_tol=1e-3):
-        return (
-            "Multiplying by the keep probability is what the 2014 dropout paper did to the weights "
-            "at test time; Keras instead divides the kept units by (1 - rate) during training."
-        )
-    if math.isclose(value, 3.0 / 0.3, abs_tol=1e-3):
-        return "Divide by the probability of keeping a unit, 1 - 0.3 = 0.7, not by the rate."
-    if math.isclose(value, 3.0 * 1.3, abs_tol=1e-3):
-        return "The scale is 1 / (1 - rate), which is not 1 + rate: divide 3.0 by 0.7."
-    if value == 0:
-        return "This unit was kept, so it is not 0; kept units are divided by (1 - rate)."
-    return "A kept unit is divided by the probability of keeping it, 1 - rate."
 
 
-# ----------------------------------------------------------------------------- 11.six-nine
+# ---------------------------------------------------------------- 11.six-nine
+_OPTIONS = {
+    "a": "randomtranslation(0.2,0.2)",
+    "b": "randomzoom(0.2)",
+    "c": "randomrotation(0.5)",
+    "d": "randomrotation(0.02)",
+}
 _CHOICES = {
     "a": "Shifting moves a digit but never turns it: a shifted 6 still looks like a 6.",
     "b": "Zooming changes the size of a digit, not which way up it is.",
-    "d": (
-        "RandomRotation(0.02) turns by at most 0.02 of a full turn, ±7.2°: the small tilts of "
-        "handwriting. A 6 needs about half a turn to look like a 9."
-    ),
 }
+
+
+def _small_turn(factor: float) -> str:
+    return (
+        f"RandomRotation({factor:g}) turns by at most {factor:g} of a full turn, "
+        f"±{factor * 360:g}°: the small tilts of handwriting. A 6 needs about half a turn to "
+        "look like a 9."
+    )
+
+
+def _option(text: str) -> str | None:
+    """The letter a learner meant: 'c', 'c.', "'c'", 'option c', '(c) RandomRotation(0.5)', or the
+    layer itself ('layers.RandomRotation(0.5)'); None when it names none of the four."""
+    text = re.sub(r"\s+", "", text.lower()).strip("'\"`.:;!")
+    text = re.sub(r"^(option|answer)", "", text)
+    text = re.sub(r"(keras\.)?(layers\.)", "", text)
+    match = re.fullmatch(r"\(?([a-z])\)?[.:]?(.*)", text)
+    if match and (match.group(2) in ("", _OPTIONS.get(match.group(1)))):
+        return match.group(1)
+    for letter, layer in _OPTIONS.items():
+        if text == layer:
+            return letter
+    return None
 
 
 @exercise(
     "11.six-nine",
-    "Which augmentation would break a classifier that "
-    "tells 6 from 9: (a) RandomTranslation(0.2, 0.2), "
-    "(b) RandomZoom(0.2), (c) RandomRotation(0.5), (d) RandomRotation(0.02)? Give the letter.",
     explanation=(
         "RandomRotation(0.5) turns each image by up to half a turn either way (0.5 × 360° = 180°), "
-        "and a 6 turned by 180° looks like a 9: the "
-        "training set would then label 9-like shapes as 6 "
-        "and 6-like ones as 9. Augment only with changes that keep the label."
+        "and a 6 turned by 180° looks like a 9: the training set would then label 9-like shapes as "
+        "6 and 6-like ones as 9. Augment only with changes that keep the label."
     ),
 )
 def _(answer):
     if not isinstance(answer, str):
-        return f"Give one letter as a string, such as 'a'; you gave a {type(answer).__name__}."
-    letter = answer.strip().strip("()").strip().lower()
-    if letter.startswith("randomrotation(0.5") or letter == "c":
+        kind = type(answer).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return f"Give one letter as a string, such as 'a'; you gave {article} {kind}."
+    letter = _option(answer)
+    if letter == "c":
         return None
+    if letter == "d":
+        return _small_turn(0.02)
     if letter in _CHOICES:
         return _CHOICES[letter]
+    turn = re.fullmatch(
+        r"(?:layers\.)?randomrotation\(([0-9.]+)\)", re.sub(r"\s+", "", answer.lower())
+    )
+    if turn:
+        try:
+            factor = float(turn.group(1))
+        except ValueError:
+            factor = None
+        if factor is not None and factor < 0.25:
+            return _small_turn(factor)
     return "Give one of the letters a, b, c or d."

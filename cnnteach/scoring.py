@@ -1,0 +1,703 @@
+"""Scoring detectors in numpy: precision-recall, average precision, VOC mAP and COCO's figures.
+
+Every function takes ground truth and detections as lists with one array per image; boxes are
+``(x_min, y_min, x_max, y_max)`` in pixel edges (see :mod:`cnnteach.boxes`), so IoU needs no
+``+ 1`` and equals COCO's IoU of the same boxes written ``[x, y, w, h]``.
+
+* :func:`precision_recall_curve` and :func:`average_precision`: one ranked list of detections
+  (all classes together when labels are given), each matched to the best *unmatched* true box.
+* :func:`mean_average_precision`: PASCAL VOC's mAP, per class, with VOC's own matching rule.
+* :func:`coco_evaluate`: the twelve figures of pycocotools' ``COCOeval.stats``, re-implemented;
+  :func:`pycocotools_evaluate` computes them with pycocotools itself, for comparison.
+
+This module imports numpy only: never TensorFlow or Keras (pycocotools only inside
+:func:`to_coco`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnteach.boxes import _as_boxes, pairwise_iou
+
+__all__ = [
+    "COCO_KEYS",
+    "average_precision",
+    "coco_evaluate",
+    "mean_average_precision",
+    "precision_recall_curve",
+    "pycocotools_evaluate",
+    "to_coco",
+]
+
+#: The keys of :func:`coco_evaluate`, in the order of pycocotools' ``COCOeval.stats``.
+COCO_KEYS = (
+    "map",
+    "map50",
+    "map75",
+    "map_small",
+    "map_medium",
+    "map_large",
+    "mar_1",
+    "mar_10",
+    "mar_100",
+    "mar_small",
+    "mar_medium",
+    "mar_large",
+)
+
+# pycocotools' Params.setDetParams, written the same way so that every float is the same.
+_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+_MAX_DETS = (1, 10, 100)
+_AREA_RANGES = ((0**2, 1e5**2), (0**2, 32**2), (32**2, 96**2), (96**2, 1e5**2))
+_AREA_NAMES = ("all", "small", "medium", "large")
+
+
+# ----------------------------------------------------------------------------- pooled AP
+def _per_image(values, name: str, kind: str) -> list[np.ndarray]:
+    """A (K, 4) array (or (K,) for scores/labels) is one image; a list of them is many."""
+    width = 2 if kind == "boxes" else 1
+    try:
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim == width or (array.ndim == 1 and array.size == 0):
+            values = [array]
+    except (TypeError, ValueError):
+        pass  # ragged: one entry per image
+    out = []
+    for i, item in enumerate(values):
+        if kind == "boxes":
+            out.append(_as_boxes(item, f"{name}[{i}]"))
+        else:
+            arr = np.asarray(item, dtype=np.float64).reshape(-1)
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name}[{i}] contains NaN or infinite values")
+            out.append(arr)
+    return out
+
+
+def _matches(true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels):
+    """Greedy matching over all images, best score first; return (scores, is_tp, n_true)."""
+    truths = _per_image(true_boxes, "true_boxes", "boxes")
+    preds = _per_image(pred_boxes, "pred_boxes", "boxes")
+    scores = _per_image(pred_scores, "pred_scores", "scores")
+    if (true_labels is None) != (pred_labels is None):
+        raise ValueError("give both true_labels and pred_labels, or neither")
+    if true_labels is not None:
+        tlabels = _per_image(true_labels, "true_labels", "labels")
+        plabels = _per_image(pred_labels, "pred_labels", "labels")
+    else:
+        tlabels = [np.zeros(len(t)) for t in truths]
+        plabels = [np.zeros(len(p)) for p in preds]
+    n = len(truths)
+    if not (len(preds) == len(scores) == len(tlabels) == len(plabels) == n):
+        raise ValueError(
+            f"got ground truth for {n} images but detections for {len(preds)}: "
+            "give one entry per image to every argument (a list with one array per image)"
+        )
+    for i in range(n):
+        if len(preds[i]) != len(scores[i]) or len(preds[i]) != len(plabels[i]):
+            raise ValueError(
+                f"image {i} has {len(preds[i])} predicted boxes but {len(scores[i])} scores "
+                f"or {len(plabels[i])} labels"
+            )
+        if len(truths[i]) != len(tlabels[i]):
+            raise ValueError(
+                f"image {i} has {len(truths[i])} true boxes but {len(tlabels[i])} labels"
+            )
+    if not 0 < float(iou_threshold) <= 1:
+        raise ValueError(f"iou_threshold must lie in (0, 1], got {iou_threshold}")
+    empty = [np.zeros(0, int)]
+    image_of = np.concatenate([np.full(len(p), i) for i, p in enumerate(preds)] + empty)
+    index_in = np.concatenate([np.arange(len(p)) for p in preds] + empty)
+    all_scores = np.concatenate(scores + [np.zeros(0)])
+    order = np.argsort(-all_scores, kind="stable")
+    overlaps = [pairwise_iou(p, t) for p, t in zip(preds, truths)]
+    taken = [np.zeros(len(t), dtype=bool) for t in truths]
+    is_tp = np.zeros(len(order), dtype=bool)
+    for rank, k in enumerate(order):
+        i, j = int(image_of[k]), int(index_in[k])
+        candidates = overlaps[i][j].copy()
+        candidates[taken[i] | (tlabels[i] != plabels[i][j])] = -1.0
+        if candidates.size and candidates.max() >= iou_threshold:
+            best = int(np.argmax(candidates))
+            taken[i][best] = True
+            is_tp[rank] = True
+    return all_scores[order], is_tp, sum(len(t) for t in truths)
+
+
+def precision_recall_curve(
+    true_boxes,
+    pred_boxes,
+    pred_scores,
+    *,
+    iou_threshold: float = 0.5,
+    true_labels=None,
+    pred_labels=None,
+):
+    """Precision and recall after each detection, taken from the most confident down.
+
+    Matching: detections are visited best score first (over all images; equal scores keep
+    their order); each one is matched to the still unmatched true box of its image with the
+    highest IoU, if that IoU is at least ``iou_threshold`` (and, when labels are given, the
+    labels agree). A matched detection is a true positive; every other one is a false
+    positive (a duplicate of an already found digit included). This "best unmatched box"
+    rule is COCO's; PASCAL VOC's differs (see :func:`mean_average_precision`).
+
+    Parameters
+    ----------
+    true_boxes : array_like or list of array_like
+        One image's (K, 4) true boxes, or a list with one such array per image.
+    pred_boxes : array_like or list of array_like
+        The detections' boxes, in the same layout.
+    pred_scores : array_like or list of array_like
+        One score per detection.
+    iou_threshold : float, default 0.5
+    true_labels, pred_labels : optional
+        Class labels in the same layout; then a detection must also name the right class.
+
+    Returns
+    -------
+    precision, recall, scores : numpy.ndarray
+        ``precision[k]`` and ``recall[k]`` count the ``k + 1`` most confident detections,
+        whose lowest score is ``scores[k]``.
+
+    Examples
+    --------
+    >>> truth = [[0, 0, 10, 10], [20, 0, 30, 10]]
+    >>> found = [[0, 0, 10, 10], [50, 50, 60, 60], [21, 0, 31, 10]]
+    >>> p, r, s = precision_recall_curve(truth, found, [0.9, 0.8, 0.7])
+    >>> p.round(3).tolist(), r.tolist()
+    ([1.0, 0.5, 0.667], [0.5, 0.5, 1.0])
+    """
+    scores, is_tp, n_true = _matches(
+        true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels
+    )
+    tp = np.cumsum(is_tp)
+    precision = tp / np.arange(1, len(tp) + 1)
+    recall = tp / n_true if n_true else np.zeros(len(tp))
+    return precision, recall, scores
+
+
+def average_precision(
+    true_boxes,
+    pred_boxes,
+    pred_scores,
+    *,
+    iou_threshold: float = 0.5,
+    true_labels=None,
+    pred_labels=None,
+) -> float:
+    """Average precision (AP) of one ranked list of detections, all-point interpolated.
+
+    The precision-recall curve of :func:`precision_recall_curve` is first made monotone
+    (each precision is replaced by the best precision at the same or a higher recall); AP is
+    the area under that envelope, summed exactly at every recall the detections reach:
+    ``AP = sum_k (r_k - r_{k-1}) * max_{j >= k} p_j`` with ``r_{-1} = 0`` (the all-point
+    interpolation of PASCAL VOC 2010+). Recall the detector never reaches adds nothing, so
+    missed digits lower AP. Two things differ from VOC's AP: matching takes the best
+    *unmatched* true box, and with labels the detections of all classes are ranked in one
+    list (a pooled "digit" AP that also demands the right digit).
+    :func:`mean_average_precision` gives VOC's per-class AP and their mean, the mAP papers
+    report.
+
+    Parameters
+    ----------
+    true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels
+        As in :func:`precision_recall_curve`.
+
+    Returns
+    -------
+    float
+        AP in [0, 1]; 0.0 when there are no detections at all.
+
+    Raises
+    ------
+    ValueError
+        There is no true box at all (AP is undefined), or the inputs do not line up.
+
+    Examples
+    --------
+    >>> truth = [[0, 0, 10, 10], [20, 0, 30, 10]]
+    >>> found = [[0, 0, 10, 10], [50, 50, 60, 60], [21, 0, 31, 10]]
+    >>> round(average_precision(truth, found, [0.9, 0.8, 0.7]), 4)  # 0.5 * 1 + 0.5 * 2/3
+    0.8333
+    >>> average_precision(truth, np.zeros((0, 4)), [])
+    0.0
+    """
+    _, is_tp, n_true = _matches(
+        true_boxes, pred_boxes, pred_scores, iou_threshold, true_labels, pred_labels
+    )
+    if n_true == 0:
+        raise ValueError(
+            "average precision needs at least one true box: "
+            "score the detector on canvases with digits"
+        )
+    if is_tp.size == 0:
+        return 0.0
+    tp = np.cumsum(is_tp)
+    precision = tp / np.arange(1, len(tp) + 1)
+    recall = tp / n_true
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    steps = np.diff(np.concatenate([[0.0], recall]))
+    return float(np.sum(steps * envelope))
+
+
+# ----------------------------------------------------------------------------- inputs
+def _image_list(values, name: str, ndim: int) -> list:
+    if isinstance(values, np.ndarray) and values.ndim == ndim + 1:
+        return list(values)
+    if isinstance(values, (list, tuple)):
+        return list(values)
+    shape = f" of shape {values.shape}" if isinstance(values, np.ndarray) else ""
+    raise ValueError(
+        f"{name} must be a list with one array per image, got {type(values).__name__}{shape}: "
+        f"for a single image write [{name}]"
+    )
+
+
+def _numbers(item, name: str, whole: bool) -> np.ndarray:
+    kind = "whole numbers (class ids)" if whole else "numbers"
+    try:
+        array = np.asarray(item, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {kind}, one per box") from None
+    if array.ndim > 1:
+        raise ValueError(f"{name} must be one {kind[:-1]} per box, got shape {array.shape}")
+    array = array.reshape(-1)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values: give finite {kind}")
+    if whole and not np.all(array == np.round(array)):
+        raise ValueError(f"{name} must be {kind}, got {array.tolist()}")
+    return array.astype(np.int64) if whole else array
+
+
+def _inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
+    """Check the five per-image lists; return them as lists of arrays."""
+    given = {
+        "true_boxes": _image_list(true_boxes, "true_boxes", 2),
+        "true_labels": _image_list(true_labels, "true_labels", 1),
+        "pred_boxes": _image_list(pred_boxes, "pred_boxes", 2),
+        "pred_labels": _image_list(pred_labels, "pred_labels", 1),
+        "pred_scores": _image_list(pred_scores, "pred_scores", 1),
+    }
+    counts = {name: len(items) for name, items in given.items()}
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{name} {n}" for name, n in counts.items())
+        raise ValueError(
+            f"the lists have different lengths ({listed}): "
+            "give every argument one entry per image, in the same order"
+        )
+    out = {}
+    for name, items in given.items():
+        if name.endswith("boxes"):
+            out[name] = [
+                _as_boxes(item, f"{name}[{i}] (image {i}; a list with one (N, 4) array per image)")
+                for i, item in enumerate(items)
+            ]
+        else:
+            whole = name.endswith("labels")
+            out[name] = [_numbers(item, f"{name}[{i}]", whole) for i, item in enumerate(items)]
+    for i in range(counts["true_boxes"]):
+        for side, per in (("true", "label"), ("pred", "label"), ("pred", "score")):
+            boxes, values = out[f"{side}_boxes"][i], out[f"{side}_{per}s"][i]
+            if len(boxes) != len(values):
+                raise ValueError(
+                    f"image {i} has {len(boxes)} {side} boxes but {len(values)} {side}_{per}s: "
+                    f"give one {per} per box"
+                )
+    return (
+        out[k] for k in ("true_boxes", "true_labels", "pred_boxes", "pred_labels", "pred_scores")
+    )
+
+
+# ----------------------------------------------------------------------------- VOC
+def _voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
+    """VOCdevkit's VOCap: area under the precision envelope, at every recall step."""
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    steps = np.flatnonzero(mrec[1:] != mrec[:-1]) + 1
+    return float(np.sum((mrec[steps] - mrec[steps - 1]) * mpre[steps]))
+
+
+def mean_average_precision(
+    *, true_boxes, true_labels, pred_boxes, pred_labels, pred_scores, iou_threshold=0.5
+) -> tuple[float, dict[int, float]]:
+    """PASCAL VOC's mean average precision: the AP of each class, averaged over classes.
+
+    For each class, its detections in all images are ranked best score first (equal scores
+    keep their order: image by image, then as given). Each detection finds the true box of
+    its class in its image with the highest IoU (the first one on a tie). If that IoU is at
+    least ``iou_threshold`` and the box is not yet taken, the detection is a true positive and
+    takes it; if the box is already taken, the detection is a false positive, even when
+    another true box would have matched (VOCdevkit's ``VOCevaldet``; COCO instead takes the
+    best *unmatched* box). AP is VOC 2010+'s all-point interpolated area under the
+    precision envelope; the mean runs over the classes with at least one true box.
+
+    Parameters
+    ----------
+    true_boxes : list of array_like, shape (G_i, 4) each
+        The true boxes of each image, ``(x_min, y_min, x_max, y_max)`` pixel edges.
+    true_labels : list of array_like of int, shape (G_i,) each
+        Their classes.
+    pred_boxes, pred_labels, pred_scores : lists of array_like, shapes (D_i, 4), (D_i,), (D_i,)
+        The detections of each image: boxes, classes and scores.
+    iou_threshold : float, default 0.5
+        VOC's 0.5; a detection needs IoU at least this (``>=``, as in VOCdevkit).
+
+    Returns
+    -------
+    mAP : float
+        The mean of the per-class APs.
+    ap : dict of int to float
+        The AP of every class that has at least one true box (0.0 if it has no detection).
+        A class with detections but no true box has no AP and is left out of ``ap`` and of
+        the mean; its detections count nowhere.
+
+    Raises
+    ------
+    ValueError
+        An argument is not a list with one entry per image, lists of different lengths,
+        malformed boxes, non-whole labels, NaN scores, no true box at all, or a threshold
+        outside (0, 1].
+
+    Notes
+    -----
+    VOCdevkit writes boxes as inclusive pixel indices and adds 1 to widths; pixel edges need
+    no ``+ 1``, so IoU is the same. VOC's "difficult" objects are not modelled.
+
+    Examples
+    --------
+    One true "3" and one true "5"; the first "3" detection is a duplicate of the second:
+
+    >>> mAP, ap = mean_average_precision(
+    ...     true_boxes=[[[0, 0, 10, 10], [20, 0, 30, 10]]], true_labels=[[3, 5]],
+    ...     pred_boxes=[[[0, 0, 10, 10], [1, 0, 11, 10], [20, 0, 30, 10]]],
+    ...     pred_labels=[[3, 3, 5]], pred_scores=[[0.9, 0.8, 0.7]])
+    >>> mAP, ap
+    (1.0, {3: 1.0, 5: 1.0})
+    """
+    truths, tlabels, preds, plabels, scores = _inputs(
+        true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
+    )
+    try:
+        iou_threshold = float(iou_threshold)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"iou_threshold must be a number in (0, 1], got {iou_threshold!r}"
+        ) from None
+    if not 0 < iou_threshold <= 1:
+        raise ValueError(f"iou_threshold must lie in (0, 1], got {iou_threshold}")
+    classes = sorted({int(c) for labels in tlabels for c in labels})
+    if not classes:
+        raise ValueError(
+            "mean average precision needs at least one true box: "
+            "score the detector on images with objects"
+        )
+    ap = {}
+    for c in classes:
+        image_of, score_of, hit_of = [], [], []
+        n_true = 0
+        for i in range(len(truths)):
+            mine, theirs = plabels[i] == c, tlabels[i] == c
+            n_true += int(theirs.sum())
+            overlaps = pairwise_iou(preds[i][mine], truths[i][theirs])
+            if overlaps.shape[1]:
+                best = np.argmax(overlaps, axis=1)
+                good = overlaps[np.arange(len(best)), best] >= iou_threshold
+                hit = np.where(good, best, -1)
+            else:
+                hit = np.full(len(overlaps), -1)
+            image_of += [i] * len(hit)
+            score_of += scores[i][mine].tolist()
+            hit_of += hit.tolist()
+        order = np.argsort(-np.asarray(score_of, dtype=np.float64), kind="stable")
+        taken = set()
+        tp = np.zeros(len(order))
+        for rank, k in enumerate(order):
+            if hit_of[k] >= 0 and (image_of[k], hit_of[k]) not in taken:
+                taken.add((image_of[k], hit_of[k]))
+                tp[rank] = 1
+        tp_sum, fp_sum = np.cumsum(tp), np.cumsum(1 - tp)
+        ap[c] = _voc_ap(tp_sum / n_true, tp_sum / np.maximum(tp_sum + fp_sum, 1))
+    return float(np.mean(list(ap.values()))), ap
+
+
+# ----------------------------------------------------------------------------- COCO
+def _xywh(boxes: np.ndarray) -> np.ndarray:
+    return np.stack(
+        [boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], 1
+    )
+
+
+def _coco_iou(dets: np.ndarray, gts: np.ndarray) -> np.ndarray:
+    """IoU of [x, y, w, h] boxes computed as pycocotools' maskApi ``bbIou`` does, float for float."""
+    dx, dy, dw, dh = (dets[:, k, None] for k in range(4))
+    gx, gy, gw, gh = (gts[None, :, k] for k in range(4))
+    width = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
+    height = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    inter = width * height
+    overlap = (width > 0) & (height > 0)
+    union = np.where(overlap, dw * dh + gw * gh - inter, 1.0)
+    return np.where(overlap, inter / union, 0.0)
+
+
+def _match_image(ious, gt_area, dt_area, area_range):
+    """COCOeval.evaluateImg for one image, class and area range: who matches whom, who is ignored."""
+    low, high = area_range
+    gt_ignore = (gt_area < low) | (gt_area > high)
+    order = np.argsort(gt_ignore, kind="mergesort")  # ignored true boxes last
+    gt_ignore = gt_ignore[order].tolist()
+    rows = ious[:, order].tolist() if ious.size else []
+    n_t, n_d, n_g = len(_IOU_THRESHOLDS), len(dt_area), len(order)
+    dt_matched = np.zeros((n_t, n_d), dtype=bool)
+    dt_ignore = np.zeros((n_t, n_d), dtype=bool)
+    for t, threshold in enumerate(_IOU_THRESHOLDS):
+        taken = [False] * n_g
+        for d, row in enumerate(rows):
+            best, m = min(threshold, 1 - 1e-10), -1
+            for g in range(n_g):
+                if taken[g]:
+                    continue
+                if m > -1 and not gt_ignore[m] and gt_ignore[g]:
+                    break  # matched a counted box: never trade it for an ignored one
+                if row[g] < best:
+                    continue
+                best, m = row[g], g  # ">=": of equal IoUs, the last box wins
+            if m > -1:
+                taken[m] = True
+                dt_matched[t, d], dt_ignore[t, d] = True, gt_ignore[m]
+    outside = (dt_area < low) | (dt_area > high)
+    dt_ignore |= ~dt_matched & outside[None, :]
+    return dt_matched, dt_ignore, np.asarray(gt_ignore, dtype=bool)
+
+
+def _coco_tables(truths, tlabels, preds, plabels, scores):
+    """COCOeval.evaluate + accumulate: precision (T, R, K, A, M) and recall (T, K, A, M)."""
+    classes = sorted({int(c) for labels in tlabels + plabels for c in labels})
+    n_t, n_r, n_a, n_m = len(_IOU_THRESHOLDS), len(_RECALL_POINTS), len(_AREA_RANGES), 3
+    precision = -np.ones((n_t, n_r, len(classes), n_a, n_m))
+    recall = -np.ones((n_t, len(classes), n_a, n_m))
+    for k, c in enumerate(classes):
+        per_area = [[] for _ in _AREA_RANGES]
+        for i in range(len(truths)):
+            gts, dets = _xywh(truths[i][tlabels[i] == c]), _xywh(preds[i][plabels[i] == c])
+            if not len(gts) and not len(dets):
+                continue
+            dt_scores = scores[i][plabels[i] == c]
+            order = np.argsort(-dt_scores, kind="mergesort")[: _MAX_DETS[-1]]
+            dets, dt_scores = dets[order], dt_scores[order]
+            ious = _coco_iou(dets, gts)
+            gt_area, dt_area = gts[:, 2] * gts[:, 3], dets[:, 2] * dets[:, 3]
+            for a, area_range in enumerate(_AREA_RANGES):
+                per_area[a].append((dt_scores, *_match_image(ious, gt_area, dt_area, area_range)))
+        for a, images in enumerate(per_area):
+            if not images:
+                continue
+            gt_ignore = np.concatenate([e[3] for e in images])
+            n_counted = np.count_nonzero(gt_ignore == 0)
+            if n_counted == 0:
+                continue
+            for m, max_dets in enumerate(_MAX_DETS):
+                dt_scores = np.concatenate([e[0][:max_dets] for e in images])
+                order = np.argsort(-dt_scores, kind="mergesort")
+                matched = np.concatenate([e[1][:, :max_dets] for e in images], axis=1)[:, order]
+                ignored = np.concatenate([e[2][:, :max_dets] for e in images], axis=1)[:, order]
+                tp_sum = np.cumsum(matched & ~ignored, axis=1).astype(float)
+                fp_sum = np.cumsum(~matched & ~ignored, axis=1).astype(float)
+                for t in range(n_t):
+                    tp, fp = tp_sum[t], fp_sum[t]
+                    rc = tp / n_counted
+                    pr = tp / (fp + tp + np.spacing(1))
+                    recall[t, k, a, m] = rc[-1] if len(tp) else 0
+                    pr = np.maximum.accumulate(pr[::-1])[::-1]
+                    at = np.searchsorted(rc, _RECALL_POINTS, side="left")
+                    q = np.zeros(n_r)
+                    q[at < len(pr)] = pr[at[at < len(pr)]]
+                    precision[t, :, k, a, m] = q
+    return precision, recall
+
+
+def _summarize(precision, recall, ap: bool, iou=None, area="all", max_dets=100) -> float:
+    """COCOeval.summarize's ``_summarize``: the mean over entries that are not -1, else -1."""
+    a, m = [_AREA_NAMES.index(area)], [_MAX_DETS.index(max_dets)]
+    s = precision if ap else recall
+    if iou is not None:
+        s = s[np.where(iou == _IOU_THRESHOLDS)[0]]
+    s = s[:, :, :, a, m] if ap else s[:, :, a, m]
+    return -1.0 if len(s[s > -1]) == 0 else float(np.mean(s[s > -1]))
+
+
+def coco_evaluate(*, true_boxes, true_labels, pred_boxes, pred_labels, pred_scores) -> dict:
+    """COCO's twelve detection figures, computed in numpy by pycocotools' own rules.
+
+    The rules of ``COCOeval`` (iouType ``"bbox"``), re-implemented step by step:
+
+    * per image and class, detections are sorted best score first (a stable sort: equal
+      scores keep their order) and only the first 100 are kept;
+    * at each IoU threshold 0.50, 0.55, ..., 0.95, each detection in turn takes the still
+      unmatched true box of its class with the highest IoU at least the threshold (of equal
+      IoUs, the later box); a true box outside the area range is "ignored", taken only if no
+      counted box matches, and a detection matched to it, or unmatched and itself outside the
+      range, counts neither way;
+    * per class, area range and ``maxDets`` in (1, 10, 100) (detections per image *per
+      class*), detections of all images are ranked by score (stable, image by image);
+      precision is made monotone and read at the 101 recalls 0, 0.01, ..., 1 (0 beyond the
+      highest recall reached); recall is the highest recall reached;
+    * every figure is the mean over IoU thresholds and classes with at least one counted true
+      box, or -1 when no class has one (for example ``map_large`` without large true boxes).
+
+    Area ranges: small ``w * h <= 32**2``, medium ``32**2 <= w * h <= 96**2``, large above
+    (both bounds inclusive, as in COCO: a box of exactly 32 x 32 is small and medium). Crowd
+    annotations are not modelled. Boxes are pixel edges, so IoU equals COCO's IoU of the same
+    boxes written ``[x, y, w, h]`` (no ``+ 1``).
+
+    Parameters
+    ----------
+    true_boxes : list of array_like, shape (G_i, 4) each
+        The true boxes of each image, ``(x_min, y_min, x_max, y_max)``.
+    true_labels : list of array_like of int, shape (G_i,) each
+        Their classes.
+    pred_boxes, pred_labels, pred_scores : lists of array_like, shapes (D_i, 4), (D_i,), (D_i,)
+        The detections of each image.
+
+    Returns
+    -------
+    dict of str to float
+        The keys of :data:`COCO_KEYS` in ``COCOeval.stats`` order: ``map`` (AP at IoU
+        0.50:0.95), ``map50``, ``map75``, ``map_small``, ``map_medium``, ``map_large``,
+        ``mar_1``, ``mar_10``, ``mar_100``, ``mar_small``, ``mar_medium``, ``mar_large``.
+
+    Raises
+    ------
+    ValueError
+        An argument is not a list with one entry per image, lists of different lengths,
+        malformed boxes, non-whole labels or NaN scores.
+
+    Examples
+    --------
+    One small true box found at IoU 0.82 (above 0.50..0.80, below 0.85..0.95); COCO's
+    precision ``tp / (tp + fp + eps)`` is a hair below 1, hence the rounding:
+
+    >>> stats = coco_evaluate(true_boxes=[[[0, 0, 10, 10]]], true_labels=[[7]],
+    ...                       pred_boxes=[[[1, 0, 11, 10]]], pred_labels=[[7]],
+    ...                       pred_scores=[[0.9]])
+    >>> {key: round(value, 3) for key, value in stats.items() if key.startswith("map")}
+    {'map': 0.7, 'map50': 1.0, 'map75': 1.0, 'map_small': 0.7, 'map_medium': -1.0, 'map_large': -1.0}
+    """
+    data = list(_inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores))
+    precision, recall = _coco_tables(*data)
+    args = [
+        (True, None, "all", 100),
+        (True, 0.5, "all", 100),
+        (True, 0.75, "all", 100),
+        (True, None, "small", 100),
+        (True, None, "medium", 100),
+        (True, None, "large", 100),
+        (False, None, "all", 1),
+        (False, None, "all", 10),
+        (False, None, "all", 100),
+        (False, None, "small", 100),
+        (False, None, "medium", 100),
+        (False, None, "large", 100),
+    ]
+    return {key: _summarize(precision, recall, *a) for key, a in zip(COCO_KEYS, args)}
+
+
+# ----------------------------------------------------------------------------- pycocotools
+def to_coco(*, true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
+    """The same data as pycocotools objects: ``(coco_gt, coco_dt)`` for ``COCOeval``.
+
+    Images get ids 1, 2, ... in list order; boxes become ``[x, y, w, h]``; a true box's
+    ``area`` is ``w * h`` (COCO's area ranges read this field); categories are every label
+    used. With no detection at all an empty result set is built directly
+    (``COCO.loadRes([])`` raises IndexError). pycocotools' progress lines are silenced.
+
+    Parameters
+    ----------
+    true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
+        As in :func:`coco_evaluate`.
+
+    Returns
+    -------
+    coco_gt, coco_dt : pycocotools.coco.COCO
+
+    Examples
+    --------
+    >>> gt, dt = to_coco(true_boxes=[[[0, 0, 10, 20]]], true_labels=[[7]],
+    ...                  pred_boxes=[[]], pred_labels=[[]], pred_scores=[[]])
+    >>> gt.loadAnns(gt.getAnnIds())[0]["bbox"], len(dt.getAnnIds())
+    ([0.0, 0.0, 10.0, 20.0], 0)
+    """
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+
+    truths, tlabels, preds, plabels, scores = _inputs(
+        true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
+    )
+    images = [{"id": i + 1} for i in range(len(truths))]
+    used = sorted({int(c) for labels in tlabels + plabels for c in labels})
+    categories = [{"id": c, "name": str(c)} for c in used]
+    gt_anns, dt_anns = [], []
+    for i in range(len(truths)):
+        for box, label in zip(_xywh(truths[i]).tolist(), tlabels[i].tolist()):
+            area = box[2] * box[3]
+            ann = {"image_id": i + 1, "category_id": label, "bbox": box, "area": area}
+            gt_anns.append({"id": len(gt_anns) + 1, "iscrowd": 0, **ann})
+        for box, label, score in zip(_xywh(preds[i]).tolist(), plabels[i].tolist(), scores[i]):
+            dt_anns.append({"image_id": i + 1, "category_id": label, "bbox": box, "score": score})
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = {"images": images, "categories": categories, "annotations": gt_anns}
+        coco_gt.createIndex()
+        if dt_anns:
+            coco_dt = coco_gt.loadRes([{**ann, "score": float(ann["score"])} for ann in dt_anns])
+        else:
+            coco_dt = COCO()
+            coco_dt.dataset = {"images": images, "categories": categories, "annotations": []}
+            coco_dt.createIndex()
+    return coco_gt, coco_dt
+
+
+def pycocotools_evaluate(*, true_boxes, true_labels, pred_boxes, pred_labels, pred_scores) -> dict:
+    """The figures of :func:`coco_evaluate`, computed by pycocotools' ``COCOeval`` itself.
+
+    Parameters
+    ----------
+    true_boxes, true_labels, pred_boxes, pred_labels, pred_scores
+        As in :func:`coco_evaluate`.
+
+    Returns
+    -------
+    dict of str to float
+        ``COCOeval.stats`` under the keys of :data:`COCO_KEYS`; its printed summary is
+        silenced.
+
+    Examples
+    --------
+    >>> data = dict(true_boxes=[[[0, 0, 10, 10]]], true_labels=[[7]],
+    ...             pred_boxes=[[[1, 0, 11, 10]]], pred_labels=[[7]], pred_scores=[[0.9]])
+    >>> pycocotools_evaluate(**data) == coco_evaluate(**data)
+    True
+    """
+    import contextlib
+    import io
+
+    from pycocotools.cocoeval import COCOeval
+
+    coco_gt, coco_dt = to_coco(
+        true_boxes=true_boxes,
+        true_labels=true_labels,
+        pred_boxes=pred_boxes,
+        pred_labels=pred_labels,
+        pred_scores=pred_scores,
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluation = COCOeval(coco_gt, coco_dt, iouType="bbox")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return {key: float(value) for key, value in zip(COCO_KEYS, evaluation.stats)}

@@ -829,7 +829,7 @@ def _train_steps(recipe, x_train, y_train, *, model, epochs, validation_split, v
     shuffle_seed = 0 if seed is None else seed
     repeat = recipe.steps is not None
     data = dict(x=_gather_dataset(x[:n_fit], y[:n_fit], recipe.batch_size, recipe.scale_pixels,
-                                  seed=shuffle_seed, repeat=repeat))
+                                  seed=shuffle_seed, repeat=repeat), shuffle=False)
     if validation_data is not None:
         data["validation_data"] = _gather_dataset(*validation_data, recipe.validation_images_per_step,
                                                   recipe.scale_pixels, seed=None, repeat=False)

@@ -34,21 +34,45 @@ def sliding_window(x_train, y_train, canvases, seed):
 
     classifier = load_trained_model()
     x_windows, y_windows = make_window_dataset(x_train, y_train, n_canvases=2000, seed=seed)
-    model = train_background_classifier(x_windows, y_windows, base_model=classifier, epochs=1, seed=seed)
+    model = train_background_classifier(
+        x_windows, y_windows, base_model=classifier, epochs=1, seed=seed
+    )
     detect_digits(model, canvases[:2])  # warm-up: trace predict once
     start = time.perf_counter()
     found = detect_digits(model, [c.image for c in canvases])
     per_canvas = (time.perf_counter() - start) / len(canvases)
     result = evaluate(canvases, found)
-    return {"map50": round(result["map50"], 4), "coco_map": round(result["coco_map"], 4),
-            "seconds_per_canvas": round(per_canvas, 5)}
+    return {
+        "map50": round(result["map50"], 4),
+        "coco_map": round(result["coco_map"], 4),
+        "seconds_per_canvas": round(per_canvas, 5),
+    }
 
 
 def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
+    import sys
+
+    import keras
+
     from cnnteach.one_stage import RECIPE, detect, evaluate, train_detector
 
+    def report(batch, logs):
+        if (batch + 1) % 100 == 0:
+            print(
+                f"step {batch + 1} loss {logs['loss']:.3f} at {time.perf_counter() - start:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
     start = time.perf_counter()
-    run = train_detector(x_train, y_train, n_canvases=n_canvases, steps=steps, seed=seed)
+    run = train_detector(
+        x_train,
+        y_train,
+        n_canvases=n_canvases,
+        steps=steps,
+        seed=seed,
+        callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=report)],
+    )
     total = time.perf_counter() - start
     steps = run.recipe.steps
     detect(run.model, canvases[:2])  # warm-up: trace predict once
@@ -56,12 +80,17 @@ def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
     found = detect(run.model, canvases)
     per_canvas = (time.perf_counter() - start) / len(canvases)
     result = evaluate(canvases, found)
-    return {"map50": round(result["map50"], 4), "coco_map": round(result["coco_map"], 4),
-            "map75": round(result["coco"]["map75"], 4),
-            "train_s": round(run.fit_seconds, 2), "steps": steps,
-            "canvases_per_s": round(steps * RECIPE.batch_size / run.fit_seconds, 1),
-            "data_and_train_s": round(total, 2), "final_loss": round(run.final("loss"), 4),
-            "seconds_per_canvas": round(per_canvas, 5)}
+    return {
+        "map50": round(result["map50"], 4),
+        "coco_map": round(result["coco_map"], 4),
+        "map75": round(result["coco"]["map75"], 4),
+        "train_s": round(run.fit_seconds, 2),
+        "steps": steps,
+        "canvases_per_s": round(steps * RECIPE.batch_size / run.fit_seconds, 1),
+        "data_and_train_s": round(total, 2),
+        "final_loss": round(run.final("loss"), 4),
+        "seconds_per_canvas": round(per_canvas, 5),
+    }
 
 
 def main(argv=None):
@@ -87,8 +116,10 @@ def main(argv=None):
         runs.append(result)
         print(json.dumps({"run": seed, **result}), flush=True)
     if len(runs) > 1:
-        medians = {name: {key: statistics.median(r[name][key] for r in runs) for key in runs[0][name]}
-                   for name in runs[0]}
+        medians = {
+            name: {key: statistics.median(r[name][key] for r in runs) for key in runs[0][name]}
+            for name in runs[0]
+        }
         print(json.dumps(medians))
 
 

@@ -44,8 +44,10 @@ class Coverage(NamedTuple):
     n_anchors: int
 
     def __str__(self) -> str:
-        return (f"{self.covered} of {self.total} digits have an anchor with IoU >= 0.5 "
-                f"({self.n_anchors} anchors)")
+        return (
+            f"{self.covered} of {self.total} digits have an anchor with IoU >= 0.5 "
+            f"({self.n_anchors} anchors)"
+        )
 
 
 def parse_numbers(text, name: str) -> tuple:
@@ -63,13 +65,19 @@ def parse_numbers(text, name: str) -> tuple:
     try:
         values = tuple(float(p) for p in parts)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be positive numbers separated by commas, such as 12, 20, 32; got {text!r}") from None
+        raise ValueError(
+            f"{name} must be positive numbers separated by commas, such as 12, 20, 32; got {text!r}"
+        ) from None
     if not values or not all(np.isfinite(v) and v > 0 for v in values):
-        raise ValueError(f"{name} must be one or more positive numbers, such as 12, 20, 32; got {text!r}")
+        raise ValueError(
+            f"{name} must be one or more positive numbers, such as 12, 20, 32; got {text!r}"
+        )
     return values
 
 
-def anchor_coverage(true_boxes, canvas_shape, *, stride, sizes, ratios, iou_threshold: float = 0.5) -> Coverage:
+def anchor_coverage(
+    true_boxes, canvas_shape, *, stride, sizes, ratios, iou_threshold: float = 0.5
+) -> Coverage:
     """Count the true boxes that have an anchor with IoU >= ``iou_threshold``.
 
     Parameters
@@ -103,12 +111,18 @@ def anchor_coverage(true_boxes, canvas_shape, *, stride, sizes, ratios, iou_thre
     stride = int(stride)
     if stride < 1 or height < stride or width < stride:
         raise ValueError(f"stride must be a whole number from 1 to the canvas side, got {stride}")
-    anchors = make_anchors((height // stride, width // stride), stride,
-                           parse_numbers(sizes, "sizes"), parse_numbers(ratios, "ratios"))
+    anchors = make_anchors(
+        (height // stride, width // stride),
+        stride,
+        parse_numbers(sizes, "sizes"),
+        parse_numbers(ratios, "ratios"),
+    )
     overlaps = pairwise_iou(boxes, anchors)
     best_anchor = overlaps.argmax(axis=1) if len(boxes) else np.zeros(0, int)
     best_iou = overlaps.max(axis=1) if len(boxes) else np.zeros(0)
-    return Coverage(int((best_iou >= iou_threshold).sum()), len(boxes), best_iou, best_anchor, len(anchors))
+    return Coverage(
+        int((best_iou >= iou_threshold).sum()), len(boxes), best_iou, best_anchor, len(anchors)
+    )
 
 
 def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None):
@@ -149,13 +163,21 @@ def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None
     row, col = cell if cell is not None else (rows // 2, cols // 2)
     per_cell = len(sizes) * len(ratios)
     first = (row * cols + col) * per_cell
-    ax = plot_boxes(picture, anchors[first:first + per_cell], color="0.6", linewidth=0.8, ax=ax)
+    ax = plot_boxes(picture, anchors[first : first + per_cell], color="0.6", linewidth=0.8, ax=ax)
     good = found.best_iou >= 0.5
     for keep, colour in ((good, "lime"), (~good, "red")):
         if keep.any():
-            plot_boxes(picture, anchors[found.best_anchor[keep]], color=colour, linewidth=1.2, ax=ax)
-    plot_boxes(picture, boxes, color="deepskyblue", linewidth=0.8, ax=ax,
-               title=f"{found.covered} of {found.total} digits: anchor IoU >= 0.5")
+            plot_boxes(
+                picture, anchors[found.best_anchor[keep]], color=colour, linewidth=1.2, ax=ax
+            )
+    plot_boxes(
+        picture,
+        boxes,
+        color="deepskyblue",
+        linewidth=0.8,
+        ax=ax,
+        title=f"{found.covered} of {found.total} digits: anchor IoU >= 0.5",
+    )
     return ax
 
 
@@ -191,7 +213,9 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
     if isinstance(canvases, Canvas):
         canvases = [canvases]
     controls = {
-        "stride": widgets.SelectionSlider(options=[4, 8, 16, 32], value=int(stride), description="stride"),
+        "stride": widgets.SelectionSlider(
+            options=[4, 8, 16, 32], value=int(stride), description="stride"
+        ),
         "sizes": widgets.Text(value=str(sizes), description="sizes", continuous_update=False),
         "ratios": widgets.Text(value=str(ratios), description="ratios", continuous_update=False),
     }

@@ -152,14 +152,14 @@ def detection_backbone(input_shape=(None, None, 1), *, widths=(16, 32, 32, 64, 6
                        top_down: bool = True, name: str = "backbone"):
     """A small convolutional backbone for detection: stride-8 features, every cell a place.
 
-    Eight 3x3 ``Conv2D`` - ``BatchNormalization`` - ReLU blocks; the 1st, 3rd, 5th and 7th
-    step 2 pixels at a time, so the features of the 6th block have one cell per 8 x 8 pixels
-    of the canvas (stride 8) and those of the 8th one per 16 x 16 (stride 16). With
-    ``top_down`` (a light version of a feature pyramid's top-down path), the stride-16
-    features are upsampled 2x and added to a 1x1 projection of the stride-8 ones, so a
-    stride-8 cell also sees the wider context of the deeper layers. The output is always at
-    stride 8: a 96 x 96 canvas gives a 12 x 12 map. Lesson 13's one-stage detector and lesson
-    14's two-stage detector both stand on it.
+    Eight 3x3 ``Conv2D`` - ``BatchNormalization`` - ReLU blocks; the 1st, 2nd, 4th and 6th
+    step 2 pixels at a time, so the 5th block's features have one cell per 8 x 8 pixels of the
+    canvas (stride 8) and the 8th block's one per 16 x 16 (stride 16). With ``top_down`` (a
+    light version of a feature pyramid's top-down path), the stride-16 features are projected
+    by a 1x1 convolution, upsampled 2x and added to the stride-8 ones, so a stride-8 cell also
+    sees the wider context of the deeper layers. The output is always at stride 8: a 96 x 96
+    canvas gives a 12 x 12 map. Lesson 13's one-stage detector stands on it, and a two-stage
+    detector can share it.
 
     Parameters
     ----------
@@ -174,13 +174,13 @@ def detection_backbone(input_shape=(None, None, 1), *, widths=(16, 32, 32, 64, 6
     Returns
     -------
     keras.Model
-        Input canvases (batch, H, W, 1) in [0, 1]; output (batch, H / 8, W / 8, widths[5]).
+        Input canvases (batch, H, W, 1) in [0, 1]; output (batch, H / 8, W / 8, widths[4]).
 
     Examples
     --------
     >>> backbone = detection_backbone((96, 96, 1))
     >>> backbone.output_shape
-    (None, 12, 12, 128)
+    (None, 12, 12, 64)
     """
     import keras
     from keras import layers
@@ -191,25 +191,25 @@ def detection_backbone(input_shape=(None, None, 1), *, widths=(16, 32, 32, 64, 6
     x = inputs = keras.Input(input_shape)
     features = {}
     for i, width in enumerate(widths):
-        stride = 2 if i in (0, 2, 4, 6) else 1
+        stride = 2 if i in (0, 1, 3, 5) else 1
         x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False, name=f"conv_{i + 1}")(x)
         x = layers.BatchNormalization(name=f"bn_{i + 1}")(x)
         x = layers.ReLU(name=f"relu_{i + 1}")(x)
         features[i + 1] = x
-    out = features[6]
+    out = features[5]
     if top_down:
-        deep = layers.UpSampling2D(2, name="top_down_up")(features[8])
-        deep = layers.Conv2D(widths[5], 1, name="top_down_project")(deep)
+        deep = layers.Conv2D(widths[4], 1, name="top_down_project")(features[8])
+        deep = layers.UpSampling2D(2, name="top_down_up")(deep)
         out = layers.Add(name="top_down_add")([out, deep])
     return keras.Model(inputs, out, name=name)
 
 
 def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, classes: int = 10,
-                    backbone=None, head_width: int = 128):
+                    backbone=None):
     """A one-stage detector: a backbone, then for every anchor N + 1 class scores and 4 offsets.
 
-    The head is a 3x3 ``Conv2D`` (ReLU) and one 1x1 ``Conv2D`` with
-    ``anchors_per_cell * (classes + 1 + 4)`` outputs per cell, reshaped to one row per anchor:
+    The head is one 3x3 ``Conv2D`` with ``anchors_per_cell * (classes + 1 + 4)`` outputs per
+    cell (SSD's predictor is such a 3x3 convolution), reshaped to one row per anchor:
     ``classes + 1`` logits (digits, then background, class ``classes``) and
     ``(tx, ty, tw, th)``. Anchors are ordered as :func:`cnnteach.boxes.make_anchors` orders
     them: cell by cell (row, then column), then the anchors of the cell.
@@ -224,7 +224,6 @@ def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, class
         Object classes; one more output is background.
     backbone : keras.Model, optional
         Default :func:`detection_backbone` for ``input_shape``.
-    head_width : int, default 128
 
     Returns
     -------
@@ -246,7 +245,6 @@ def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, class
     per_anchor = int(classes) + 1 + 4
     inputs = keras.Input(input_shape)
     features = backbone(inputs)
-    x = layers.Conv2D(head_width, 3, padding="same", activation="relu", name="head")(features)
-    x = layers.Conv2D(int(anchors_per_cell) * per_anchor, 1, name="per_anchor")(x)
+    x = layers.Conv2D(int(anchors_per_cell) * per_anchor, 3, padding="same", name="head")(features)
     outputs = layers.Reshape((-1, per_anchor), name="anchors")(x)
     return keras.Model(inputs, outputs, name="one_stage")

@@ -73,8 +73,12 @@ class AnchorSpec:
         """All anchors of a canvas of ``(height, width)`` pixels (see :func:`make_anchors`)."""
         h, w = (int(v) for v in canvas_shape)
         if h % self.stride or w % self.stride:
-            raise ValueError(f"canvas sides must be multiples of the stride {self.stride}, got {canvas_shape}")
-        return make_anchors((h // self.stride, w // self.stride), self.stride, self.sizes, self.ratios)
+            raise ValueError(
+                f"canvas sides must be multiples of the stride {self.stride}, got {canvas_shape}"
+            )
+        return make_anchors(
+            (h // self.stride, w // self.stride), self.stride, self.sizes, self.ratios
+        )
 
 
 #: The anchors of lesson 13's detector: stride 8 (a 12 x 12 grid on a 96 x 96 canvas), three
@@ -90,7 +94,9 @@ TEST_SEED = 100_000
 
 
 # ----------------------------------------------------------------------------- targets
-def anchor_targets(canvases, anchors, *, positive_iou: float = 0.5, negative_iou: float = 0.4) -> np.ndarray:
+def anchor_targets(
+    canvases, anchors, *, positive_iou: float = 0.5, negative_iou: float = 0.4
+) -> np.ndarray:
     """The training target of every anchor of every canvas: its class and its box offsets.
 
     Each canvas goes through :func:`cnnteach.boxes.assign_anchors` (every true box's best
@@ -129,18 +135,27 @@ def anchor_targets(canvases, anchors, *, positive_iou: float = 0.5, negative_iou
     out = np.zeros((len(canvases), len(anchors), 5), dtype=np.float32)
     for i, canvas in enumerate(canvases):
         if not isinstance(canvas, Canvas):
-            raise TypeError(f"canvases[{i}] is a {type(canvas).__name__}, not a Canvas: pass make_canvases(...)")
-        classes, matched = assign_anchors(anchors, canvas.boxes, canvas.labels,
-                                          positive_iou=positive_iou, negative_iou=negative_iou)
+            raise TypeError(
+                f"canvases[{i}] is a {type(canvas).__name__}, not a Canvas: pass make_canvases(...)"
+            )
+        classes, matched = assign_anchors(
+            anchors,
+            canvas.boxes,
+            canvas.labels,
+            positive_iou=positive_iou,
+            negative_iou=negative_iou,
+        )
         out[i, :, 0] = classes
         positive = matched >= 0
         if positive.any():
-            out[i, positive, 1:] = encode_boxes(anchors[positive], np.asarray(canvas.boxes)[matched[positive]])
+            out[i, positive, 1:] = encode_boxes(
+                anchors[positive], np.asarray(canvas.boxes)[matched[positive]]
+            )
     return out
 
 
 # ----------------------------------------------------------------------------- loss
-def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_weight: float = 1.0):
+def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_weight: float = 2.0):
     """The detector's loss: softmax cross-entropy with hard-negative mining plus smooth L1.
 
     **Why mining.** On a 96 x 96 canvas with 4 digits about 20 of the 1,296 anchors are
@@ -200,7 +215,9 @@ def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_we
         k = ops.cast(ops.max(n_hard), "int32")
         hardest = ops.top_k(negative_ce, k, sorted=True)[0]  # (B, k), largest first
         rank = ops.cast(ops.arange(ops.shape(hardest)[1]), "float32")
-        mined = ops.sum(ops.where(rank[None, :] < n_hard[:, None], hardest, ops.zeros_like(hardest)))
+        mined = ops.sum(
+            ops.where(rank[None, :] < n_hard[:, None], hardest, ops.zeros_like(hardest))
+        )
         diff = ops.abs(y_pred[..., n_out:] - y_true[..., 1:5])
         smooth = ops.sum(ops.where(diff < 1.0, 0.5 * diff * diff, diff - 0.5), axis=-1)
         total = ops.maximum(ops.sum(n_pos), 1.0)
@@ -212,8 +229,15 @@ def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_we
 #: Lesson 13's recipe: 32 canvases per step, exactly 1,000 steps (the data cycled), Adam
 #: peaking at 0.008 after a 5% warm-up, then cosine decay; the loss of :func:`detection_loss`.
 RECIPE = Recipe(
-    "one-stage", one_stage_model, scale_pixels=True, batch_size=32, steps=1000,
-    learning_rate=0.008, schedule="warmup-cosine", warmup_fraction=0.05, steps_per_execution=10,
+    "one-stage",
+    one_stage_model,
+    scale_pixels=True,
+    batch_size=32,
+    steps=1000,
+    learning_rate=0.008,
+    schedule="warmup-cosine",
+    warmup_fraction=0.05,
+    steps_per_execution=10,
     objective=detection_loss,
 )
 
@@ -241,13 +265,25 @@ def make_training_canvases(images, labels, n: int, *, first_seed: int = 0, canva
 
     settings = dict(CANVAS, **(canvas or {}))
     canvases = make_canvases(images, labels, n, first_seed=first_seed, **settings)
-    x = np.stack([c.image for c in canvases]) if canvases else np.zeros((0, settings["size"], settings["size"]), np.uint8)
+    x = (
+        np.stack([c.image for c in canvases])
+        if canvases
+        else np.zeros((0, settings["size"], settings["size"]), np.uint8)
+    )
     y = anchor_targets(canvases, ANCHORS.anchors(x.shape[1:]))
     return x, y, canvases
 
 
-def train_detector(images, labels, *, n_canvases: int = 12000, steps: int | None = None, seed: int = 0,
-                   log: bool = False, callbacks=()):
+def train_detector(
+    images,
+    labels,
+    *,
+    n_canvases: int = 12000,
+    steps: int | None = None,
+    seed: int = 0,
+    log: bool = False,
+    callbacks=(),
+):
     """Make training canvases of ``images`` and train lesson 13's detector with :data:`RECIPE`.
 
     Parameters
@@ -310,8 +346,10 @@ def load_detector(path=None, *, train_if_missing: bool = True):
     start = time.perf_counter()
     run = train_detector(x_train, y_train)
     save_model(run.model, path)
-    print(f"Trained the detector ({run.recipe.steps} steps, {time.perf_counter() - start:.0f} s) "
-          f"and saved it to {shown_path(path)}.")
+    print(
+        f"Trained the detector ({run.recipe.steps} steps, {time.perf_counter() - start:.0f} s) "
+        f"and saved it to {shown_path(path)}."
+    )
     return run.model
 
 
@@ -322,8 +360,16 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def decode(outputs, anchors, *, score_threshold: float = 0.05, iou_threshold: float = 0.5,
-           max_detections: int = 100, classes: int = 10):
+def decode(
+    outputs,
+    anchors,
+    *,
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    max_detections: int = 100,
+    classes: int = 10,
+    return_anchors: bool = False,
+):
     """Boxes from the network's raw output: softmax, threshold, decode offsets, per-class NMS.
 
     Every (anchor, digit) pair whose probability is at least ``score_threshold`` is a
@@ -341,11 +387,14 @@ def decode(outputs, anchors, *, score_threshold: float = 0.05, iou_threshold: fl
     iou_threshold : float, default 0.5
     max_detections : int, default 100
     classes : int, default 10
+    return_anchors : bool, default False
+        Also return, for each detection, the anchor it grew from (its box before regression).
 
     Returns
     -------
     Detections or list of Detections
-        Boxes ``(x_min, y_min, x_max, y_max)``, scores (probabilities) and digits.
+        Boxes ``(x_min, y_min, x_max, y_max)``, scores (probabilities) and digits; with
+        ``return_anchors``, pairs ``(detections, anchors of shape (n, 4))``.
 
     Examples
     --------
@@ -375,15 +424,26 @@ def decode(outputs, anchors, *, score_threshold: float = 0.05, iou_threshold: fl
         raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
     results = []
     for row in out:
-        probs = _softmax(row[:, :n_out])[:, :n_out - 1]
+        probs = _softmax(row[:, :n_out])[:, : n_out - 1]
         anchor_ids, digits = np.nonzero(probs >= score_threshold)
         scores = probs[anchor_ids, digits]
         if len(scores) > 10 * max_detections:  # keep NMS cheap: only the best candidates
-            best = np.argsort(-scores, kind="stable")[:10 * max_detections]
+            best = np.argsort(-scores, kind="stable")[: 10 * max_detections]
             anchor_ids, digits, scores = anchor_ids[best], digits[best], scores[best]
-        boxes = decode_boxes(anchors[anchor_ids], row[anchor_ids, n_out:]) if len(anchor_ids) else np.zeros((0, 4))
-        kept = batched_nms(boxes, scores, digits, iou_threshold)[:max_detections] if len(boxes) else np.zeros(0, int)
-        results.append(Detections(boxes[kept].reshape(-1, 4), scores[kept], digits[kept].astype(np.int64)))
+        boxes = (
+            decode_boxes(anchors[anchor_ids], row[anchor_ids, n_out:])
+            if len(anchor_ids)
+            else np.zeros((0, 4))
+        )
+        kept = (
+            batched_nms(boxes, scores, digits, iou_threshold)[:max_detections]
+            if len(boxes)
+            else np.zeros(0, int)
+        )
+        found = Detections(boxes[kept].reshape(-1, 4), scores[kept], digits[kept].astype(np.int64))
+        results.append(
+            (found, anchors[anchor_ids[kept]].reshape(-1, 4)) if return_anchors else found
+        )
     return results[0] if single else results
 
 
@@ -409,16 +469,19 @@ def detect(model, canvases, *, anchors=None, batch_size: int = 64, **kwargs):
     --------
     >>> found = detect(load_detector(), canvas)  # doctest: +SKIP
     """
-    from cnnteach.detect import _as_canvas_stack
     from cnnteach._checks import unit_pixels
+    from cnnteach.detect import _as_canvas_stack
     from cnnteach.training import quiet_retracing
 
     stack, single = _as_canvas_stack(canvases)
     if anchors is None:
         anchors = ANCHORS.anchors(stack.shape[1:])
     with quiet_retracing():
-        out = model.predict(unit_pixels(stack, "canvas")[..., np.newaxis].astype("float32"),
-                            batch_size=batch_size, verbose=0)
+        out = model.predict(
+            unit_pixels(stack, "canvas")[..., np.newaxis].astype("float32"),
+            batch_size=batch_size,
+            verbose=0,
+        )
     found = decode(out, anchors, **kwargs)
     return found[0] if single else found
 
@@ -451,10 +514,16 @@ def evaluate(canvases, detections) -> dict:
     from cnnteach.scoring import coco_evaluate, mean_average_precision
 
     if len(canvases) != len(detections):
-        raise ValueError(f"got {len(canvases)} canvases but detections for {len(detections)}: give one per canvas")
-    data = dict(true_boxes=[c.boxes for c in canvases], true_labels=[c.labels for c in canvases],
-                pred_boxes=[d.boxes for d in detections], pred_labels=[d.labels for d in detections],
-                pred_scores=[d.scores for d in detections])
+        raise ValueError(
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per canvas"
+        )
+    data = dict(
+        true_boxes=[c.boxes for c in canvases],
+        true_labels=[c.labels for c in canvases],
+        pred_boxes=[d.boxes for d in detections],
+        pred_labels=[d.labels for d in detections],
+        pred_scores=[d.scores for d in detections],
+    )
     map50, ap = mean_average_precision(**data)
     coco = coco_evaluate(**data)
     return dict(map50=map50, ap=ap, coco_map=coco["map"], coco=coco)

@@ -18,7 +18,9 @@ def test_coverage_counts_boxes_with_a_good_anchor():
     assert found.best_iou.round(3).tolist() == [1.0, round(16 / 112, 3), round(64 / 1024, 3)]
     assert found.covered == 1 and found.best_anchor[0] == 5  # row 1, column 1
     bigger = anchor_coverage(boxes, (32, 32), stride=8, sizes="8, 32", ratios="1")
-    assert bigger.covered == 2  # a 32-pixel anchor centred at (12, 12), (20, 20) ... covers the big box
+    assert (
+        bigger.covered == 2
+    )  # a 32-pixel anchor centred at (12, 12), (20, 20) ... covers the big box
     assert str(found) == "1 of 3 digits have an anchor with IoU >= 0.5 (16 anchors)"
 
 
@@ -26,7 +28,9 @@ def test_coverage_agrees_with_the_iou_table_on_canvases():
     rng = np.random.default_rng(0)
     corners = rng.integers(0, 70, size=(30, 2))
     boxes = np.concatenate([corners, corners + rng.integers(6, 26, size=(30, 2))], axis=1)
-    found = anchor_coverage([boxes[:10], boxes[10:]], (96, 96), stride=8, sizes=(12, 20), ratios=(0.5, 1))
+    found = anchor_coverage(
+        [boxes[:10], boxes[10:]], (96, 96), stride=8, sizes=(12, 20), ratios=(0.5, 1)
+    )
     table = pairwise_iou(boxes, make_anchors((12, 12), 8, (12, 20), (0.5, 1)))
     assert found.covered == int((table.max(axis=1) >= 0.5).sum()) and found.total == 30
 

@@ -58,7 +58,7 @@ def test_detection_backbone_has_stride_8_and_any_canvas_size():
         import numpy as np
 
         out = backbone(np.zeros((1, side, side, 1), "float32"))
-        assert tuple(out.shape) == (1, side // 8, side // 8, 128)
+        assert tuple(out.shape) == (1, side // 8, side // 8, 64)
     plain = detection_backbone((96, 96, 1), top_down=False)
     assert not any("top_down" in layer.name for layer in plain.layers)
     with pytest.raises(ValueError, match="8 positive numbers"):

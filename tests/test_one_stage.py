@@ -47,7 +47,9 @@ def test_lesson_anchors():
 
 def test_targets_on_a_hand_made_canvas():
     anchors = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float)
-    canvas = Canvas(np.zeros((64, 64), np.uint8), np.array([[1, 0, 11, 10], [19, 0, 25, 10]]), np.array([7, 3]))
+    canvas = Canvas(
+        np.zeros((64, 64), np.uint8), np.array([[1, 0, 11, 10], [19, 0, 25, 10]]), np.array([7, 3])
+    )
     y = anchor_targets([canvas], anchors)
     assert y.shape == (1, 4, 5) and y.dtype == np.float32
     assert y[0, :, 0].tolist() == [7, IGNORE, 3, BACKGROUND]
@@ -62,9 +64,13 @@ def test_targets_of_real_canvases(canvases):
     classes = y[..., 0]
     for canvas, row in zip(canvases, y):
         positive = (row[:, 0] >= 0) & (row[:, 0] < 10)
-        assert set(row[positive, 0].astype(int).tolist()) == set(canvas.labels.tolist())  # every digit has one
+        assert set(row[positive, 0].astype(int).tolist()) == set(
+            canvas.labels.tolist()
+        )  # every digit has one
         decoded = decode_boxes(anchors[positive], row[positive, 1:])
-        assert np.allclose(pairwise_iou(decoded, canvas.boxes).max(axis=1), 1)  # offsets lead to a true box
+        assert np.allclose(
+            pairwise_iou(decoded, canvas.boxes).max(axis=1), 1
+        )  # offsets lead to a true box
     assert ((classes >= 0) & (classes < 10)).sum(axis=1).min() >= 4
     with pytest.raises(TypeError, match="not a Canvas"):
         anchor_targets([canvases[0].image], anchors)

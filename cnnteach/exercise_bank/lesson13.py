@@ -20,7 +20,9 @@ def _(answer):
     if value in (96, 16 * 6):
         return "That counts one row of cells; the feature map has 16 rows of 16 cells."
     if value in (128 * 128 * 6, 128 * 128):
-        return "Anchors sit on the feature map's cells, one cell per 8 × 8 pixels, not on every pixel."
+        return (
+            "Anchors sit on the feature map's cells, one cell per 8 × 8 pixels, not on every pixel."
+        )
     if value in (1296, 12 * 12 * 6, 12 * 12 * 9):
         return "That is the 96 × 96 canvas; this one is 128 × 128: 128 / 8 = 16 cells per axis."
     if value == 16 * 16 * 5:
@@ -41,13 +43,17 @@ def _(answer):
     want = np.array([0.2, 0.4, 0.0, np.log(2)])
     if np.allclose(values, want, atol=1e-3):
         return None
-    if np.allclose(values, [4, 8, 0, np.log(2)], atol=1e-3) or np.allclose(values[:2], [4, 8], atol=1e-3):
+    if np.allclose(values, [4, 8, 0, np.log(2)], atol=1e-3) or np.allclose(
+        values[:2], [4, 8], atol=1e-3
+    ):
         return "tx and ty are measured in anchor widths and heights: divide the centre shift by the anchor's size."
     if np.allclose(values[2:], [1, 2], atol=1e-3):
         return "tw and th are logarithms of the size ratios: log(20 / 20) and log(40 / 20)."
     if np.allclose(values[2:], [0, np.log10(2)], atol=1e-3):
         return "Use the natural logarithm (np.log), as decode_boxes undoes it with exp."
-    if np.allclose(values[:2], [4 / 20, -2 / 20], atol=1e-3) or np.allclose(values[:2], [0.2, -0.1], atol=1e-3):
+    if np.allclose(values[:2], [4 / 20, -2 / 20], atol=1e-3) or np.allclose(
+        values[:2], [0.2, -0.1], atol=1e-3
+    ):
         return "Compare the centres, not the top-left corners: the box's centre is (24, 28)."
     if np.allclose(values, [0.4, 0.2, np.log(2), 0.0], atol=1e-3):
         return "The order is (tx, ty, tw, th): x before y, width before height."
@@ -74,7 +80,11 @@ def _decode_cases():
 )
 def _(function):
     for anchor, deltas in _decode_cases():
-        got = expect_array(call(function, anchor.copy(), deltas.copy()), dtype_kind="n").astype(float).ravel()
+        got = (
+            expect_array(call(function, anchor.copy(), deltas.copy()), dtype_kind="n")
+            .astype(float)
+            .ravel()
+        )
         want = decode_boxes(anchor, deltas)
         if got.shape != (4,):
             return f"Return 4 numbers (x_min, y_min, x_max, y_max), got {got.size}."
@@ -95,7 +105,9 @@ def _(function):
 
 
 #: The anchors and true boxes of the "which anchors become positive" exercise.
-POSITIVE_ANCHORS = np.array([[0, 0, 10, 20], [0, 4, 10, 24], [5, 0, 15, 20], [36, 0, 50, 20], [60, 0, 70, 20]], float)
+POSITIVE_ANCHORS = np.array(
+    [[0, 0, 10, 20], [0, 4, 10, 24], [5, 0, 15, 20], [36, 0, 50, 20], [60, 0, 70, 20]], float
+)
 POSITIVE_BOXES = np.array([[0, 0, 10, 20], [40, 0, 46, 20]], float)
 POSITIVE_LABELS = np.array([7, 1])
 

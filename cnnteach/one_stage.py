@@ -178,7 +178,9 @@ def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_we
     classes : int, default 10
         Object classes; class ``classes`` is background.
     negatives_per_positive : int, default 3
-    box_weight : float, default 1.0
+    box_weight : float, default 2.0
+        Weight of the box loss. 2 gave tighter boxes than 1 here (AP at IoU 0.75: 0.90 against
+        0.87, one run each).
 
     Returns
     -------

@@ -29,13 +29,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnnteach.boxes import (
-    _as_boxes,
-    _matches,
-    average_precision,
-    non_max_suppression,
-    pairwise_iou,
-)
 from cnnteach._checks import (
     as_image,
     as_labels,
@@ -43,6 +36,13 @@ from cnnteach._checks import (
     single_axes,
     unit_pixels,
     whole,
+)
+from cnnteach.boxes import (
+    _as_boxes,
+    _matches,
+    average_precision,
+    non_max_suppression,
+    pairwise_iou,
 )
 from cnnteach.models import BACKGROUND, WINDOW, background_model
 from cnnteach.training import quiet_retracing
@@ -56,6 +56,7 @@ __all__ = [
     "detect_digits",
     "fully_convolutional",
     "make_canvas",
+    "MAX_CANVAS",
     "make_canvases",
     "make_window_dataset",
     "plot_boxes",
@@ -63,7 +64,6 @@ __all__ = [
     "sliding_windows",
     "train_background_classifier",
 ]
-
 
 
 # ----------------------------------------------------------------------------- canvases
@@ -103,7 +103,9 @@ def _check_digits(images, labels):
             "pass x_test (or x_train) as load_mnist() returns it"
         )
     if labels.shape != (images.shape[0],):
-        raise ValueError(f"labels must have shape ({images.shape[0]},), one digit per image, got {labels.shape}")
+        raise ValueError(
+            f"labels must have shape ({images.shape[0]},), one digit per image, got {labels.shape}"
+        )
     return images, labels
 
 
@@ -114,7 +116,9 @@ def _place(rng, n_digits: int, size: int, gap: int) -> list[tuple[int, int]]:
         corners: list[tuple[int, int]] = []
         for _ in range(200):
             x, y = (int(v) for v in rng.integers(0, span, size=2))
-            if all(abs(x - cx) >= WINDOW + gap or abs(y - cy) >= WINDOW + gap for cx, cy in corners):
+            if all(
+                abs(x - cx) >= WINDOW + gap or abs(y - cy) >= WINDOW + gap for cx, cy in corners
+            ):
                 corners.append((x, y))
                 if len(corners) == n_digits:
                     return corners
@@ -126,20 +130,19 @@ def _place(rng, n_digits: int, size: int, gap: int) -> list[tuple[int, int]]:
 
 def _compose(images, labels, n_digits, size, seed, gap):
     """Build one canvas; also return the 28x28 frames the digits were pasted into."""
-    if int(size) < WINDOW:
-        raise ValueError(f"size must be at least {WINDOW} (one digit), got {size}")
-    if int(n_digits) < 0:
-        raise ValueError(f"n_digits must be 0 or more, got {n_digits}")
-    if int(gap) < 0:
-        raise ValueError(f"gap must be 0 or more pixels, got {gap}")
+    n_digits, size, gap, _ = _check_canvas_args(n_digits, size, gap, None)
     rng = np.random.default_rng(seed)
     corners = _place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
-    picks = rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
+    picks = (
+        rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
+    )
     image = np.zeros((size, size), dtype=np.uint8)
     boxes, frames = [], []
     for (x, y), k in zip(corners, picks):
         digit = images[k]
-        image[y:y + WINDOW, x:x + WINDOW] = np.maximum(image[y:y + WINDOW, x:x + WINDOW], digit)
+        image[y : y + WINDOW, x : x + WINDOW] = np.maximum(
+            image[y : y + WINDOW, x : x + WINDOW], digit
+        )
         x0, y0, x1, y1 = _ink_box(digit) or (0, 0, 0, 0)
         boxes.append((x + x0, y + y0, x + x1, y + y1))
         frames.append((x, y, x + WINDOW, y + WINDOW))
@@ -148,11 +151,132 @@ def _compose(images, labels, n_digits, size, seed, gap):
     return Canvas(image, boxes, np.asarray(labels)[picks].astype(np.int64)), frames
 
 
-def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0) -> Canvas:
+#: The largest canvas side accepted: a bigger one is almost surely a typo (and a lot of memory).
+MAX_CANVAS = 4096
+
+
+def _whole(value, name: str, low: int) -> int:
+    """``value`` as an int, or one clear ValueError if it is not a whole number >= ``low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not np.isfinite(value) or value != int(value):
+        raise ValueError(f"{name} must be a whole number, got {value!r}: round it first")
+    if int(value) < low:
+        raise ValueError(f"{name} must be at least {low}, got {value!r}")
+    return int(value)
+
+
+def _check_scale(scale) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"scale must be two numbers (low, high) such as (0.6, 2.0), got {scale!r}"
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+        raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {scale!r}")
+    return low, high
+
+
+def _check_canvas_args(n_digits, size, gap, scale):
+    size = _whole(size, "size", WINDOW if scale is None else 1)
+    if size > MAX_CANVAS:
+        raise ValueError(
+            f"size must be at most {MAX_CANVAS} pixels, got {size}: canvases are small images"
+        )
+    n_digits = _whole(n_digits, "n_digits", 0)
+    gap = _whole(gap, "gap", 0)
+    return n_digits, size, gap, (None if scale is None else _check_scale(scale))
+
+
+#: Resizing blurs a digit's edges into a faint halo; a resized digit's pixels below this value
+#: (out of 255) are set to 0, so that its box is tight around ink one can see.
+INK_FLOOR = 32
+
+
+def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
+    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow), drop the faint halo, crop to ink."""
+    from PIL import Image
+
+    side = max(1, int(round(WINDOW * factor)))
+    resized = np.asarray(
+        Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)
+    ).copy()
+    resized[resized < INK_FLOOR] = 0
+    found = _ink_box(resized)
+    if found is None:
+        return resized[:0, :0]
+    x0, y0, x1, y1 = found
+    return resized[y0:y1, x0:x1]
+
+
+def _place_patches(rng, shapes, size: int, gap: int) -> list[tuple[int, int]]:
+    """Top-left corners of patches of ``shapes`` whose boxes stay ``gap`` apart (rejection sampling).
+
+    The biggest patches are placed first: they are the hardest to fit.
+    """
+    order = sorted(range(len(shapes)), key=lambda i: -shapes[i][0] * shapes[i][1])
+    for _ in range(200):
+        placed: dict[int, tuple[int, int]] = {}
+        for i in order:
+            h, w = shapes[i]
+            if h > size or w > size:
+                break
+            for _ in range(100):
+                x = int(rng.integers(0, size - w + 1))
+                y = int(rng.integers(0, size - h + 1))
+                if all(
+                    x + w + gap <= cx
+                    or cx + shapes[j][1] + gap <= x
+                    or y + h + gap <= cy
+                    or cy + shapes[j][0] + gap <= y
+                    for j, (cx, cy) in placed.items()
+                ):
+                    placed[i] = (x, y)
+                    break
+            else:
+                break
+        if len(placed) == len(shapes):
+            return [placed[i] for i in range(len(shapes))]
+    raise ValueError(
+        f"could not place {len(shapes)} digits of these sizes without overlap on a {size}x{size} canvas: "
+        "ask for fewer digits, a smaller scale or a larger canvas"
+    )
+
+
+def _compose_scaled(images, labels, n_digits, size, seed, gap, scale):
+    """One canvas of digits resized by seeded factors in ``scale``; their ink boxes never overlap."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(images), size=n_digits, replace=False) if n_digits else np.zeros(0, int)
+    factors = rng.uniform(scale[0], scale[1], size=n_digits)
+    patches = [_resize(images[k], f) for k, f in zip(picks, factors)]
+    corners = _place_patches(rng, [p.shape for p in patches], size, gap) if n_digits else []
+    image = np.zeros((size, size), dtype=np.uint8)
+    boxes = []
+    for (x, y), patch in zip(corners, patches):
+        h, w = patch.shape
+        image[y : y + h, x : x + w] = patch
+        boxes.append((x, y, x + w, y + h))
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # an empty digit has no box
+    return Canvas(image, boxes[keep], np.asarray(labels)[picks].astype(np.int64)[keep])
+
+
+def make_canvas(
+    images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0, scale=None
+) -> Canvas:
     """Paste ``n_digits`` MNIST digits at seeded random places on a black ``size`` x ``size`` image.
 
-    Each digit keeps its 28x28 MNIST frame; frames never overlap (and stay ``gap`` pixels
-    apart), so every digit's ink stays whole and separate.
+    Without ``scale``, each digit keeps its 28x28 MNIST frame; frames never overlap (and stay
+    ``gap`` pixels apart), so every digit's ink stays whole and separate. With
+    ``scale=(low, high)``, each digit is first resized by its own seeded random factor drawn
+    uniformly from ``[low, high]`` (bilinear, with Pillow: ``(0.6, 2.0)`` turns the 28-pixel
+    frame into 17 to 56 pixels), its faint resizing halo (pixels below :data:`INK_FLOOR`) is
+    dropped and it is cropped to its ink; the ink boxes never overlap (and stay
+    ``gap`` pixels apart), so again every true box is tight around its digit's ink and holds
+    no other digit's ink.
 
     Parameters
     ----------
@@ -162,19 +286,27 @@ def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, ga
     labels : numpy.ndarray
         The N digits' labels.
     n_digits : int, default 4
-        How many digits to paste.
+        How many digits to paste (a whole number).
     size : int, default 96
-        Side of the square canvas in pixels.
+        Side of the square canvas in pixels, at most :data:`MAX_CANVAS`.
     seed : int, default 0
         Same seed, same canvas.
     gap : int, default 0
-        Extra empty pixels between digit frames.
+        Extra empty pixels between digit frames (between ink boxes with ``scale``).
+    scale : (float, float), optional
+        The range of resizing factors; None (the default) pastes digits at their 28x28 size.
 
     Returns
     -------
     Canvas
         ``(image, boxes, labels)``: uint8 image, int64 boxes ``(x_min, y_min, x_max, y_max)``
         tight around each digit's ink, and the digits' labels.
+
+    Raises
+    ------
+    ValueError
+        Digits that are not uint8 28x28 images, a count, size or gap that is not a whole
+        number (or too small or too large), a malformed ``scale``, or digits that do not fit.
 
     Examples
     --------
@@ -183,13 +315,30 @@ def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, ga
     >>> image, boxes, labels = make_canvas(digits, np.arange(5), n_digits=3, seed=1)
     >>> image.shape, boxes.shape, labels.shape
     ((96, 96), (3, 4), (3,))
+    >>> blocks = np.zeros((3, 28, 28), np.uint8)
+    >>> blocks[:, 4:24, 4:24] = 255  # 20 x 20 pixels of ink
+    >>> box = make_canvas(blocks, np.arange(3), n_digits=1, scale=(2.0, 2.0)).boxes[0]
+    >>> (box[2:] - box[:2]).tolist()  # 20 pixels of ink, twice as wide and tall, plus the blur
+    [42, 42]
     """
     images, labels = _check_digits(images, labels)
-    return _compose(images, labels, n_digits, size, seed, gap)[0]
+    if scale is None:
+        return _compose(images, labels, n_digits, size, seed, gap)[0]
+    n_digits, size, gap, scale = _check_canvas_args(n_digits, size, gap, scale)
+    if n_digits > len(images):
+        raise ValueError(
+            f"cannot pick {n_digits} different digits from {len(images)} images: pass more images"
+        )
+    return _compose_scaled(images, labels, n_digits, size, seed, gap, scale)
 
 
 def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> list[Canvas]:
     """Make ``n`` canvases with seeds ``first_seed, first_seed + 1, ...`` (see :func:`make_canvas`).
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a whole number of 0 or more, or :func:`make_canvas` refuses its arguments.
 
     Examples
     --------
@@ -197,7 +346,9 @@ def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> l
     >>> [len(c.boxes) for c in make_canvases(digits, np.arange(6), 2, n_digits=2)]
     [2, 2]
     """
-    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(int(n))]
+    n = _whole(n, "n", 0)
+    first_seed = _whole(first_seed, "first_seed", 0)
+    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(n)]
 
 
 def sliding_windows(image, size: int = WINDOW, stride: int = 4):
@@ -229,14 +380,20 @@ def sliding_windows(image, size: int = WINDOW, stride: int = 4):
     """
     image = np.asarray(image)
     if image.ndim != 2:
-        raise ValueError(f"image must be one greyscale image of shape (H, W), got shape {image.shape}")
+        raise ValueError(
+            f"image must be one greyscale image of shape (H, W), got shape {image.shape}"
+        )
     size, stride = whole(size, "size"), whole(stride, "stride")
     if size > min(image.shape):
-        raise ValueError(f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image")
+        raise ValueError(
+            f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image"
+        )
     view = np.lib.stride_tricks.sliding_window_view(image, (size, size))[::stride, ::stride]
     ny, nx = view.shape[:2]
     ys, xs = np.meshgrid(np.arange(ny) * stride, np.arange(nx) * stride, indexing="ij")
-    boxes = np.stack([xs.ravel(), ys.ravel(), xs.ravel() + size, ys.ravel() + size], axis=1).astype(np.int64)
+    boxes = np.stack([xs.ravel(), ys.ravel(), xs.ravel() + size, ys.ravel() + size], axis=1).astype(
+        np.int64
+    )
     return view.reshape(ny * nx, size, size).copy(), boxes
 
 
@@ -343,8 +500,16 @@ def detect_digits(
     n_windows = len(per_canvas[0][0])
     if one_pass:
         with quiet_retracing():
-            maps = np.asarray(model.predict(unit_pixels(stack, "canvas")[..., np.newaxis], batch_size=8, verbose=0))
-        if maps.ndim != 4 or maps.shape[0] != len(stack) or maps.shape[1] * maps.shape[2] != n_windows:
+            maps = np.asarray(
+                model.predict(
+                    unit_pixels(stack, "canvas")[..., np.newaxis], batch_size=8, verbose=0
+                )
+            )
+        if (
+            maps.ndim != 4
+            or maps.shape[0] != len(stack)
+            or maps.shape[1] * maps.shape[2] != n_windows
+        ):
             raise ValueError(
                 f"with one_pass=True the model must return one score map per canvas with {n_windows} positions "
                 f"(the windows of stride {stride}), got shape {maps.shape}: pass fully_convolutional(model) "
@@ -354,15 +519,25 @@ def detect_digits(
     else:
         windows = np.concatenate([w for w, _ in per_canvas])
         with quiet_retracing():
-            probs = np.asarray(model.predict(unit_pixels(windows, "canvas")[..., np.newaxis], batch_size=batch_size, verbose=0))
-    if probs.ndim != 2 or probs.shape[0] != n_windows * len(stack) or probs.shape[1] not in (10, 11):
+            probs = np.asarray(
+                model.predict(
+                    unit_pixels(windows, "canvas")[..., np.newaxis],
+                    batch_size=batch_size,
+                    verbose=0,
+                )
+            )
+    if (
+        probs.ndim != 2
+        or probs.shape[0] != n_windows * len(stack)
+        or probs.shape[1] not in (10, 11)
+    ):
         raise ValueError(
             f"the model must return (n, 10) or (n, 11) class probabilities, got shape {probs.shape}: "
             "pass a digit classifier such as load_trained_model() or train_background_classifier()"
         )
     results = []
     for k, (win, boxes) in enumerate(per_canvas):
-        p = probs[k * n_windows:(k + 1) * n_windows]
+        p = probs[k * n_windows : (k + 1) * n_windows]
         results.append(_decide(win, boxes, p, threshold, iou_threshold, nms, tighten))
     return results[0] if single else results
 
@@ -400,8 +575,10 @@ class DetectionScore(NamedTuple):
     digits: int
 
     def __str__(self) -> str:
-        return (f"AP@0.5 {self.ap:.3f} · precision {self.precision:.3f} · recall {self.recall:.3f} · "
-                f"{self.found} of {self.digits} digits found with {self.detections} detections")
+        return (
+            f"AP@0.5 {self.ap:.3f} · precision {self.precision:.3f} · recall {self.recall:.3f} · "
+            f"{self.found} of {self.digits} digits found with {self.detections} detections"
+        )
 
 
 def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> DetectionScore:
@@ -436,10 +613,20 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
     if isinstance(detections, Detections):
         detections = [detections]
     if len(canvases) != len(detections):
-        raise ValueError(f"got {len(canvases)} canvases but detections for {len(detections)}: give one Detections per canvas")
-    args = ([c.boxes for c in canvases], [d.boxes for d in detections], [d.scores for d in detections])
-    labels = dict(true_labels=[c.labels for c in canvases], pred_labels=[d.labels for d in detections])
-    scores, is_tp, n_true = _matches(*args, iou_threshold, labels["true_labels"], labels["pred_labels"])
+        raise ValueError(
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one Detections per canvas"
+        )
+    args = (
+        [c.boxes for c in canvases],
+        [d.boxes for d in detections],
+        [d.scores for d in detections],
+    )
+    labels = dict(
+        true_labels=[c.labels for c in canvases], pred_labels=[d.labels for d in detections]
+    )
+    scores, is_tp, n_true = _matches(
+        *args, iou_threshold, labels["true_labels"], labels["pred_labels"]
+    )
     ap = average_precision(*args, iou_threshold=iou_threshold, **labels)
     found = int(is_tp.sum())
     precision = found / len(is_tp) if len(is_tp) else 0.0
@@ -447,8 +634,17 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
 
 
 # ----------------------------------------------------------------------------- background class
-def make_window_dataset(images, labels, *, n_canvases: int = 2000, size: int = 96, n_digits: int = 4,
-                        jitter: int = 2, backgrounds_per_canvas: int = 6, seed: int = 0):
+def make_window_dataset(
+    images,
+    labels,
+    *,
+    n_canvases: int = 2000,
+    size: int = 96,
+    n_digits: int = 4,
+    jitter: int = 2,
+    backgrounds_per_canvas: int = 6,
+    seed: int = 0,
+):
     """Training windows for an 11-class classifier: digits, and class 10 for "no digit here".
 
     Canvases are made with :func:`make_canvas` from the given digits (use the TRAINING
@@ -497,17 +693,19 @@ def make_window_dataset(images, labels, *, n_canvases: int = 2000, size: int = 9
             dx, dy = rng.integers(-jitter, jitter + 1, size=2)
             x0 = int(np.clip(fx + dx, 0, size - WINDOW))
             y0 = int(np.clip(fy + dy, 0, size - WINDOW))
-            xs.append(canvas.image[y0:y0 + WINDOW, x0:x0 + WINDOW])
+            xs.append(canvas.image[y0 : y0 + WINDOW, x0 : x0 + WINDOW])
             ys.append(int(label))
         corners = rng.integers(0, span, size=(50 * backgrounds_per_canvas, 2))
         candidates = np.concatenate([corners, corners + WINDOW], axis=1)
         if len(frames):
             candidates = candidates[pairwise_iou(candidates, frames).max(axis=1) < 0.5]
         for x0, y0, _, _ in candidates[:backgrounds_per_canvas]:
-            xs.append(canvas.image[y0:y0 + WINDOW, x0:x0 + WINDOW])
+            xs.append(canvas.image[y0 : y0 + WINDOW, x0 : x0 + WINDOW])
             ys.append(BACKGROUND)
     order = rng.permutation(len(xs))
-    return np.asarray(xs, dtype=np.uint8)[order].reshape(-1, WINDOW, WINDOW), np.asarray(ys, dtype=np.int64)[order]
+    return np.asarray(xs, dtype=np.uint8)[order].reshape(-1, WINDOW, WINDOW), np.asarray(
+        ys, dtype=np.int64
+    )[order]
 
 
 def train_background_classifier(x, y, *, base_model=None, epochs: int = 1, seed: int = 0):
@@ -594,19 +792,27 @@ def fully_convolutional(model):
     import keras
     from keras import layers
 
-    src_layers = [layer for layer in model.layers if not isinstance(layer, (layers.Dropout, layers.InputLayer))]
+    src_layers = [
+        layer
+        for layer in model.layers
+        if not isinstance(layer, (layers.Dropout, layers.InputLayer))
+    ]
     x = inputs = keras.Input((None, None, 1))
     flattened_shape = None
     for layer in src_layers:
         if isinstance(layer, layers.Conv2D):
             if layer.padding != "valid":
-                raise ValueError(f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent")
+                raise ValueError(
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                )
             clone = layers.Conv2D.from_config(layer.get_config())
             x = clone(x)
             clone.set_weights(layer.get_weights())
         elif isinstance(layer, layers.MaxPooling2D):
             if layer.padding != "valid":
-                raise ValueError(f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent")
+                raise ValueError(
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                )
             x = layers.MaxPooling2D.from_config(layer.get_config())(x)
         elif isinstance(layer, layers.Flatten):
             flattened_shape = tuple(int(d) for d in layer.input.shape[1:])
@@ -618,8 +824,12 @@ def fully_convolutional(model):
                 flattened_shape = None
             else:
                 kernel = kernel.reshape(1, 1, *kernel.shape)
-            conv = layers.Conv2D(kernel.shape[-1], kernel.shape[:2], activation=layer.get_config()["activation"],
-                                 name=f"{layer.name}_as_conv")
+            conv = layers.Conv2D(
+                kernel.shape[-1],
+                kernel.shape[:2],
+                activation=layer.get_config()["activation"],
+                name=f"{layer.name}_as_conv",
+            )
             x = conv(x)
             conv.set_weights([kernel, bias])
         else:
@@ -631,7 +841,9 @@ def fully_convolutional(model):
 
 
 # ----------------------------------------------------------------------------- drawing
-def plot_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime", linewidth=1.5, title=None):
+def plot_boxes(
+    image, boxes, labels=None, scores=None, *, ax=None, color="lime", linewidth=1.5, title=None
+):
     """Show ``image`` with rectangles for ``boxes`` and, if given, ``label`` / ``score`` tags.
 
     Parameters
@@ -673,10 +885,25 @@ def plot_boxes(image, boxes, labels=None, scores=None, *, ax=None, color="lime",
                 f"there are {len(boxes)} boxes but {len(scores)} scores: pass one score per box."
             )
     ax = single_axes(ax, (4, 4))
-    ax.imshow(picture, cmap="gray", vmin=0, vmax=255 if picture.dtype == np.uint8 else 1, interpolation="nearest")
+    ax.imshow(
+        picture,
+        cmap="gray",
+        vmin=0,
+        vmax=255 if picture.dtype == np.uint8 else 1,
+        interpolation="nearest",
+    )
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         # pixel i spans [i - 0.5, i + 0.5] in imshow coordinates
-        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=color, linewidth=linewidth))
+        ax.add_patch(
+            Rectangle(
+                (x0 - 0.5, y0 - 0.5),
+                x1 - x0,
+                y1 - y0,
+                fill=False,
+                edgecolor=color,
+                linewidth=linewidth,
+            )
+        )
         tag = []
         if labels is not None:
             tag.append(str(int(labels[i])))

@@ -65,7 +65,9 @@ def _model_path(path) -> Path:
         )
     path = default_model_path() if path is None else Path(path).expanduser()
     if path.suffix != ".keras":
-        raise ValueError(f"a model file name must end in .keras, got {path.name!r}: rename it, e.g. {path.stem}.keras")
+        raise ValueError(
+            f"a model file name must end in .keras, got {path.name!r}: rename it, e.g. {path.stem}.keras"
+        )
     return path
 
 
@@ -194,7 +196,9 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     """
     path = _model_path(path)
     if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file: remove or rename it, or pass the path of a .keras file")
+        raise ModelFileError(
+            f"{path} is a folder, not a model file: remove or rename it, or pass the path of a .keras file"
+        )
     if path.exists():
         model = _load_keras_file(path)
         _check_shapes(model, path, shapes)
@@ -244,13 +248,19 @@ def _load_keras_file(path: Path):
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ModelFileError(f"{path} cannot be read ({exc.strerror}): check its permissions, or {fix}") from None
+        raise ModelFileError(
+            f"{path} cannot be read ({exc.strerror}): check its permissions, or {fix}"
+        ) from None
     if size == 0:
         raise ModelFileError(f"{path} is empty (0 bytes): {fix}")
     if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a Keras model file (a .keras file is a zip archive): {fix}")
+        raise ModelFileError(
+            f"{path} is not a Keras model file (a .keras file is a zip archive): {fix}"
+        )
     try:
         return keras.models.load_model(path, safe_mode=True)
     except Exception as exc:  # Keras raises many kinds; one sentence is what the learner needs
         reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise ModelFileError(f"{path} could not be loaded as a Keras model ({reason}): {fix}") from None
+        raise ModelFileError(
+            f"{path} could not be loaded as a Keras model ({reason}): {fix}"
+        ) from None

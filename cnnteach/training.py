@@ -19,8 +19,8 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -94,7 +94,9 @@ def prepare_images(images, *, scale: bool = True) -> np.ndarray:
     """
     array = np.asarray(images)
     if array.dtype == object or array.dtype.kind not in "biuf":
-        raise ValueError(f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays load_mnist() returns")
+        raise ValueError(
+            f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays load_mnist() returns"
+        )
     if array.ndim == 2:
         array = array[np.newaxis]
     if array.ndim == 4 and array.shape[-1] == 1:
@@ -182,6 +184,17 @@ class Recipe:
         exactly 1, which stops it from growing ever more confident on the training images.
     classes : int
         Number of classes the labels may name: 10 digits, or 11 with lesson 12's background.
+    steps : int or None
+        None trains for ``epochs`` passes. A number trains for exactly that many gradient
+        steps, cycling through the (reshuffled) training data as often as needed: a detector's
+        training is fitted to a step budget, not to passes over its data.
+    objective : callable or None
+        None trains a classifier on labels (the course's usual case). A function that returns
+        a Keras loss makes a recipe for any other task, such as lesson 13's detector:
+        :func:`train` then takes the targets ``y`` as given (float32, one row per image, in
+        whatever shape the loss reads), scales integer images by 255 and adds their channel
+        axis (float32 images of shape (N, H, W, C) are used as they are), and compiles without
+        an accuracy metric.
 
     Examples
     --------
@@ -211,6 +224,8 @@ class Recipe:
     label_smoothing: float = 0.0
     validation_batch_size: int | None = None
     classes: int = 10
+    steps: int | None = None
+    objective: Callable | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         rate = f"Adam at {self.learning_rate:g}"
@@ -222,7 +237,9 @@ class Recipe:
         parts = [
             "pixels / 255" if self.scale_pixels else "raw pixels 0-255",
             f"{self.batch_size} images per step",
-            f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}",
+            f"{self.steps} steps"
+            if self.steps is not None
+            else f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}",
             rate,
         ]
         if self.label_smoothing:
@@ -302,6 +319,8 @@ class Recipe:
         >>> RECIPES["lesson"].loss().get_config()["label_smoothing"]  # doctest: +SKIP
         0.1
         """
+        if self.objective is not None:
+            return self.objective()
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not self.label_smoothing:
@@ -349,7 +368,7 @@ class Recipe:
         model.compile(
             optimizer=self.optimizer(total_steps),
             loss=self.loss(),
-            metrics=["accuracy"],
+            metrics=["accuracy"] if self.objective is None else [],
             steps_per_execution=self.steps_per_execution,
         )
         return model
@@ -358,21 +377,43 @@ class Recipe:
 RECIPES = {
     # The 2019 lesson: raw 0-255 pixels, 10 images per step, 3 epochs, Adam's default rate.
     "blog": Recipe(
-        "blog", blog_model, scale_pixels=False, batch_size=10, epochs=3,
-        learning_rate=0.001, schedule="constant", steps_per_execution=1,
+        "blog",
+        blog_model,
+        scale_pixels=False,
+        batch_size=10,
+        epochs=3,
+        learning_rate=0.001,
+        schedule="constant",
+        steps_per_execution=1,
     ),
     # The course's recipe: scaled pixels, big batches, fewer calls, a linear warm-up plus
     # cosine decay of the learning rate, label smoothing.
     "lesson": Recipe(
-        "lesson", lesson_model, scale_pixels=True, batch_size=256, epochs=3,
-        learning_rate=0.02, schedule="warmup-cosine", warmup_fraction=0.2, steps_per_execution=20,
-        pipeline="tf.data", label_smoothing=0.1, validation_batch_size=500,
+        "lesson",
+        lesson_model,
+        scale_pixels=True,
+        batch_size=256,
+        epochs=3,
+        learning_rate=0.02,
+        schedule="warmup-cosine",
+        warmup_fraction=0.2,
+        steps_per_execution=20,
+        pipeline="tf.data",
+        label_smoothing=0.1,
+        validation_batch_size=500,
     ),
     # Lesson 12: fine-tune the digit-or-background classifier on labelled windows.
     "background": Recipe(
-        "background", background_model, scale_pixels=True, batch_size=128, epochs=1,
-        learning_rate=0.002, schedule="warmup-cosine", warmup_fraction=0.0,
-        steps_per_execution=20, classes=11,
+        "background",
+        background_model,
+        scale_pixels=True,
+        batch_size=128,
+        epochs=1,
+        learning_rate=0.002,
+        schedule="warmup-cosine",
+        warmup_fraction=0.0,
+        steps_per_execution=20,
+        classes=11,
     ),
 }
 
@@ -609,7 +650,22 @@ def train(
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if recipe.validation_images_per_step < 1:
-        raise ValueError(f"the recipe's validation_batch_size must be at least 1, got {recipe.validation_batch_size}")
+        raise ValueError(
+            f"the recipe's validation_batch_size must be at least 1, got {recipe.validation_batch_size}"
+        )
+    if recipe.steps is not None or recipe.objective is not None:
+        return _train_steps(
+            recipe,
+            x_train,
+            y_train,
+            model=model,
+            epochs=epochs,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            seed=seed,
+            log=log,
+            callbacks=callbacks,
+        )
     x = _prepare_for(recipe, x_train)
     y = recipe.targets(_integer_labels(y_train, x.shape[0], recipe.classes))
     if validation_data is None and not 0 <= validation_split < 1:
@@ -631,13 +687,24 @@ def train(
     clock = _epoch_clock()
     all_callbacks = [clock] + ([epoch_log()] if log else []) + list(callbacks)
     if recipe.pipeline == "arrays":
-        data = dict(x=x, y=y, batch_size=recipe.batch_size, validation_split=validation_split,
-                    validation_data=validation_data, validation_batch_size=recipe.validation_images_per_step)
+        data = dict(
+            x=x,
+            y=y,
+            batch_size=recipe.batch_size,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            validation_batch_size=recipe.validation_images_per_step,
+        )
     elif recipe.pipeline == "tf.data":
-        train_data, split_data = make_datasets(x, y, recipe.batch_size, validation_split=validation_split,
-                                               seed=0 if seed is None else seed,
-                                               validation_batch_size=recipe.validation_images_per_step,
-                                               classes=recipe.classes)
+        train_data, split_data = make_datasets(
+            x,
+            y,
+            recipe.batch_size,
+            validation_split=validation_split,
+            seed=0 if seed is None else seed,
+            validation_batch_size=recipe.validation_images_per_step,
+            classes=recipe.classes,
+        )
         data = dict(x=train_data, validation_data=split_data, shuffle=False)
         if validation_data is not None:
             data["validation_data"] = _dataset(*validation_data, recipe.validation_images_per_step)
@@ -649,8 +716,16 @@ def train(
     return TrainingRun(model, dict(history.history), seconds, recipe, list(clock.seconds))
 
 
-def make_datasets(x, y, batch_size: int, *, validation_split: float = 0.2, seed: int = 0,
-                  validation_batch_size: int = 500, classes: int = 10):
+def make_datasets(
+    x,
+    y,
+    batch_size: int,
+    *,
+    validation_split: float = 0.2,
+    seed: int = 0,
+    validation_batch_size: int = 500,
+    classes: int = 10,
+):
     """Split prepared images and labels into a training and a validation ``tf.data.Dataset``.
 
     The last ``validation_split`` of the images are held out, exactly the images Keras'
@@ -696,9 +771,13 @@ def make_datasets(x, y, batch_size: int, *, validation_split: float = 0.2, seed:
     y = np.asarray(y, dtype="float32") if np.ndim(y) == 2 else digits
     n_fit = x.shape[0] - int(x.shape[0] * validation_split)
     if n_fit < 1:
-        raise ValueError(f"validation_split={validation_split} leaves no image to train on: use a value below 1")
+        raise ValueError(
+            f"validation_split={validation_split} leaves no image to train on: use a value below 1"
+        )
     train_data = _dataset(x[:n_fit], y[:n_fit], batch_size, shuffle_seed=seed)
-    validation_data = _dataset(x[n_fit:], y[n_fit:], validation_batch_size) if n_fit < x.shape[0] else None
+    validation_data = (
+        _dataset(x[n_fit:], y[n_fit:], validation_batch_size) if n_fit < x.shape[0] else None
+    )
     return train_data, validation_data
 
 
@@ -721,3 +800,135 @@ def _prepare_for(recipe: Recipe, images) -> np.ndarray:
     return prepare_images(array, scale=recipe.scale_pixels)
 
 
+# ----------------------------------------------------------------------------- step budgets
+def _prepare_inputs(recipe: Recipe, images) -> np.ndarray:
+    """Images as the recipe's network reads them (uint8 kept, to be scaled batch by batch)."""
+    if recipe.objective is None:
+        array = np.asarray(images)
+        return array if array.dtype == np.uint8 and array.ndim == 3 else _prepare_for(recipe, array)
+    array = np.asarray(images)
+    if array.dtype.kind == "f" and array.ndim == 4:
+        return array.astype("float32", copy=False)
+    if (
+        array.dtype.kind in "iu"
+        and array.ndim in (3, 4)
+        and array.size
+        and array.min() >= 0
+        and array.max() <= 255
+    ):
+        return array.astype(np.uint8, copy=False)
+    raise ValueError(
+        f"images must be uint8 pixels 0-255 of shape (N, H, W) or float32 (N, H, W, C), got "
+        f"{array.dtype} {array.shape}: pass the canvases' images stacked with np.stack"
+    )
+
+
+def _prepare_targets(recipe: Recipe, targets, n: int) -> np.ndarray:
+    if recipe.objective is None:
+        return recipe.targets(_integer_labels(targets, n, recipe.classes))
+    y = np.asarray(targets)
+    if y.dtype.kind not in "biuf" or y.ndim < 1 or y.shape[0] != n:
+        raise ValueError(
+            f"targets must be numbers with one row per image ({n} rows), got {y.dtype} {y.shape}: "
+            "make them with the function that goes with the recipe's loss"
+        )
+    return y.astype("float32", copy=False)
+
+
+def _gather_dataset(x, y, batch_size: int, scale: bool, *, seed: int | None, repeat: bool):
+    """Batches gathered by index from one in-memory copy; uint8 images scaled batch by batch."""
+    import tensorflow as tf
+
+    x_all, y_all = tf.constant(x), tf.constant(y)
+    indices = tf.data.Dataset.range(len(x))
+    if seed is not None:
+        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        indices = indices.repeat()
+    indices = indices.batch(batch_size, drop_remainder=repeat)
+
+    def gather(index):
+        images = tf.gather(x_all, index)
+        if images.dtype == tf.uint8:
+            images = tf.cast(images, tf.float32)
+            if scale:
+                images = images / 255.0
+            images = images[..., tf.newaxis]
+        return images, tf.gather(y_all, index)
+
+    options = tf.data.Options()
+    options.autotune.enabled = False  # its thread competes with training on small machines
+    return indices.map(gather).prefetch(2).with_options(options)
+
+
+def _train_steps(
+    recipe,
+    x_train,
+    y_train,
+    *,
+    model,
+    epochs,
+    validation_split,
+    validation_data,
+    seed,
+    log,
+    callbacks,
+) -> TrainingRun:
+    """:func:`train` for recipes with a step budget or their own objective."""
+    import keras
+
+    x = _prepare_inputs(recipe, x_train)
+    y = _prepare_targets(recipe, y_train, len(x))
+    if validation_data is None and not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    n_fit = len(x) - (int(len(x) * validation_split) if validation_data is None else 0)
+    if n_fit < 1:
+        raise ValueError(
+            f"validation_split={validation_split} leaves no image to train on: use a value below 1"
+        )
+    if recipe.steps is not None and int(recipe.steps) < 1:
+        raise ValueError(f"the recipe's steps must be at least 1, got {recipe.steps}")
+    if validation_data is not None:
+        x_val, y_val = validation_data
+        x_val = _prepare_inputs(recipe, x_val)
+        validation_data = (x_val, _prepare_targets(recipe, y_val, len(x_val)))
+    elif n_fit < len(x):
+        validation_data = (x[n_fit:], y[n_fit:])
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    if model is None:
+        model = recipe.build()
+    per_epoch = math.ceil(n_fit / recipe.batch_size)
+    total_steps = int(recipe.steps) if recipe.steps is not None else per_epoch * epochs
+    recipe.compile(model, total_steps)
+    clock = _epoch_clock()
+    all_callbacks = [clock] + ([epoch_log()] if log else []) + list(callbacks)
+    shuffle_seed = 0 if seed is None else seed
+    repeat = recipe.steps is not None
+    data = dict(
+        x=_gather_dataset(
+            x[:n_fit],
+            y[:n_fit],
+            recipe.batch_size,
+            recipe.scale_pixels,
+            seed=shuffle_seed,
+            repeat=repeat,
+        ),
+        shuffle=False,
+    )
+    if validation_data is not None:
+        data["validation_data"] = _gather_dataset(
+            *validation_data,
+            recipe.validation_images_per_step,
+            recipe.scale_pixels,
+            seed=None,
+            repeat=False,
+        )
+    if repeat:
+        data.update(epochs=1, steps_per_epoch=total_steps)
+    else:
+        data.update(epochs=epochs)
+    start = time.perf_counter()
+    history = model.fit(**data, callbacks=all_callbacks, verbose=0)
+    seconds = time.perf_counter() - start
+    return TrainingRun(model, dict(history.history), seconds, recipe, list(clock.seconds))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnteach import detect
-from cnnteach import models
+from cnnteach import detect, models
 from cnnteach.boxes import (
     average_precision,
     iou,
@@ -92,7 +91,9 @@ def test_nms_hand_worked():
 
 def test_nms_identical_disjoint_touching_and_empty():
     same = [[2, 2, 6, 6]] * 3
-    assert non_max_suppression(same, [0.3, 0.3, 0.3], 0.5).tolist() == [0]  # ties: earlier index wins
+    assert non_max_suppression(same, [0.3, 0.3, 0.3], 0.5).tolist() == [
+        0
+    ]  # ties: earlier index wins
     disjoint = [[0, 0, 2, 2], [5, 5, 7, 7], [9, 0, 12, 3]]
     assert non_max_suppression(disjoint, [0.1, 0.3, 0.2], 0.0).tolist() == [1, 2, 0]
     touching = [[0, 0, 4, 4], [4, 0, 8, 4]]
@@ -124,7 +125,9 @@ def test_nms_agrees_with_a_plain_reference():
         boxes = np.concatenate([corners, corners + rng.integers(1, 15, size=(15, 2))], axis=1)
         scores = rng.random(15).round(2)
         threshold = float(rng.choice([0.1, 0.3, 0.5, 0.7]))
-        assert non_max_suppression(boxes, scores, threshold).tolist() == _reference_nms(boxes, scores, threshold)
+        assert non_max_suppression(boxes, scores, threshold).tolist() == _reference_nms(
+            boxes, scores, threshold
+        )
 
 
 def test_nms_rejects_bad_arguments():
@@ -166,8 +169,12 @@ def test_ap_perfect_none_and_all_wrong():
 
 def test_ap_order_matters_and_duplicates_are_false_positives():
     one = [[0, 0, 10, 10]]
-    assert average_precision(one, [[0, 0, 10, 10], [0, 0, 10, 10]], [0.9, 0.8]) == pytest.approx(1.0)
-    assert average_precision(one, [[50, 50, 60, 60], [0, 0, 10, 10]], [0.9, 0.8]) == pytest.approx(0.5)
+    assert average_precision(one, [[0, 0, 10, 10], [0, 0, 10, 10]], [0.9, 0.8]) == pytest.approx(
+        1.0
+    )
+    assert average_precision(one, [[50, 50, 60, 60], [0, 0, 10, 10]], [0.9, 0.8]) == pytest.approx(
+        0.5
+    )
     precision, recall, _ = precision_recall_curve(one, [[0, 0, 10, 10], [1, 0, 11, 10]], [0.9, 0.8])
     assert precision.tolist() == [1.0, 0.5] and recall.tolist() == [1.0, 1.0]
 
@@ -184,12 +191,21 @@ def test_ap_over_images_and_labels():
     # the same box in the second image matches nothing there
     preds = [np.zeros((0, 4)), np.array([[0, 0, 10, 10]])]
     assert average_precision(truth, preds, [np.zeros(0), np.array([0.9])]) == 0.0
-    right = average_precision([TRUTH], [TRUTH], [[0.9, 0.8]], true_labels=[[3, 7]], pred_labels=[[3, 7]])
-    wrong = average_precision([TRUTH], [TRUTH], [[0.9, 0.8]], true_labels=[[3, 7]], pred_labels=[[3, 1]])
+    right = average_precision(
+        [TRUTH], [TRUTH], [[0.9, 0.8]], true_labels=[[3, 7]], pred_labels=[[3, 7]]
+    )
+    wrong = average_precision(
+        [TRUTH], [TRUTH], [[0.9, 0.8]], true_labels=[[3, 7]], pred_labels=[[3, 1]]
+    )
     assert right == 1.0 and wrong == pytest.approx(0.5)
     # a wrong label does not use up the true box: a later right one still counts
-    late = average_precision([[[0, 0, 10, 10]]], [[[0, 0, 10, 10], [0, 0, 10, 10]]], [[0.9, 0.8]],
-                             true_labels=[[5]], pred_labels=[[6, 5]])
+    late = average_precision(
+        [[[0, 0, 10, 10]]],
+        [[[0, 0, 10, 10], [0, 0, 10, 10]]],
+        [[0.9, 0.8]],
+        true_labels=[[5]],
+        pred_labels=[[6, 5]],
+    )
     assert late == pytest.approx(0.5)
 
 
@@ -231,17 +247,26 @@ def test_canvas_labels_name_the_pasted_digits(mnist_test):
         crop = image[y0:y1, x0:x1]
         h, w = crop.shape
         matches = [
-            k for k in np.flatnonzero(y_test == label)
+            k
+            for k in np.flatnonzero(y_test == label)
             if detect._ink_box(x_test[k]) is not None
-            and (lambda b: (b[3] - b[1], b[2] - b[0]) == (h, w)
-                 and np.array_equal(x_test[k][b[1]:b[3], b[0]:b[2]], crop))(detect._ink_box(x_test[k]))
+            and (
+                lambda b: (
+                    (b[3] - b[1], b[2] - b[0]) == (h, w)
+                    and np.array_equal(x_test[k][b[1] : b[3], b[0] : b[2]], crop)
+                )
+            )(detect._ink_box(x_test[k]))
         ]
         assert matches, f"no test digit {label} has the ink found in box {(x0, y0, x1, y1)}"
 
 
 def test_canvas_is_seeded(mnist_test):
     x_test, y_test = mnist_test
-    a, b, c = make_canvas(x_test, y_test, seed=3), make_canvas(x_test, y_test, seed=3), make_canvas(x_test, y_test, seed=4)
+    a, b, c = (
+        make_canvas(x_test, y_test, seed=3),
+        make_canvas(x_test, y_test, seed=3),
+        make_canvas(x_test, y_test, seed=4),
+    )
     assert np.array_equal(a.image, b.image) and np.array_equal(a.boxes, b.boxes)
     assert not np.array_equal(a.image, c.image)
     many = make_canvases(x_test, y_test, 3, first_seed=3)
@@ -261,7 +286,9 @@ def test_canvas_rejects_bad_requests(mnist_test):
 
 
 # ----------------------------------------------------------------------------- windows
-@pytest.mark.parametrize("side, size, stride", [(96, 28, 4), (96, 28, 2), (96, 28, 5), (40, 28, 12), (28, 28, 3)])
+@pytest.mark.parametrize(
+    "side, size, stride", [(96, 28, 4), (96, 28, 2), (96, 28, 5), (40, 28, 12), (28, 28, 3)]
+)
 def test_sliding_windows_count_and_content(side, size, stride):
     image = np.arange(side * side).reshape(side, side)
     windows, boxes = sliding_windows(image, size, stride)
@@ -308,7 +335,7 @@ class SquareFinder:
 def _square_canvas(corner=(40, 24)):
     image = np.zeros((96, 96), dtype=np.uint8)
     x, y = corner
-    image[y + 6:y + 22, x + 8:x + 20] = 255  # a 12 wide, 16 tall blob in a 28x28 frame
+    image[y + 6 : y + 22, x + 8 : x + 20] = 255  # a 12 wide, 16 tall blob in a 28x28 frame
     return image, np.array([[x + 8, y + 6, x + 20, y + 22]])
 
 
@@ -345,7 +372,10 @@ def test_detector_threshold_alone_for_a_ten_class_model():
 
 def test_detector_rejects_bad_input():
     with pytest.raises(ValueError, match=r"\(n, 10\) or \(n, 11\)"):
-        detect_digits(type("M", (), {"predict": lambda self, x, **k: np.zeros((len(x), 3))})(), np.zeros((96, 96), np.uint8))
+        detect_digits(
+            type("M", (), {"predict": lambda self, x, **k: np.zeros((len(x), 3))})(),
+            np.zeros((96, 96), np.uint8),
+        )
     with pytest.raises(ValueError, match="threshold must lie"):
         detect_digits(SquareFinder(), np.zeros((96, 96), np.uint8), threshold=2)
     with pytest.raises(ValueError, match=r"pixels in \[0, 1\]"):
@@ -397,8 +427,14 @@ def test_fully_convolutional_gives_the_sliding_window_scores(keras_models, mnist
 
 def test_fully_convolutional_refuses_same_padding():
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3, padding="same"),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(2, 3, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
     with pytest.raises(ValueError, match="only 'valid' padding"):
         detect.fully_convolutional(model)
 
@@ -412,7 +448,9 @@ def test_background_model_starts_from_the_base_ranking(keras_models, mnist_test)
     before = base.predict(x, verbose=0)
     after = extended.predict(x, verbose=0)
     # the new unit starts with zero weights: the ten digits keep their relative probabilities
-    np.testing.assert_allclose(after[:, :10] / after[:, :10].sum(axis=1, keepdims=True), before, atol=1e-5)
+    np.testing.assert_allclose(
+        after[:, :10] / after[:, :10].sum(axis=1, keepdims=True), before, atol=1e-5
+    )
     with pytest.raises(ValueError, match="10 units"):
         models.background_model(extended)
 
@@ -426,13 +464,24 @@ def test_train_background_classifier_checks_its_data():
 
 
 def test_score_detections_counts():
-    truth = detect.Canvas(np.zeros((96, 96), np.uint8), np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
-    found = detect.Detections(np.array([[0, 0, 10, 10], [20, 0, 30, 10], [50, 50, 60, 60]]),
-                              np.array([0.9, 0.8, 0.7]), np.array([1, 3, 2]))
+    truth = detect.Canvas(
+        np.zeros((96, 96), np.uint8), np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2])
+    )
+    found = detect.Detections(
+        np.array([[0, 0, 10, 10], [20, 0, 30, 10], [50, 50, 60, 60]]),
+        np.array([0.9, 0.8, 0.7]),
+        np.array([1, 3, 2]),
+    )
     score = detect.score_detections([truth], [found])
     assert (score.found, score.detections, score.digits) == (1, 3, 2)  # label 3 on a 2 is wrong
-    assert score.precision == pytest.approx(1 / 3) and score.recall == 0.5 and score.ap == pytest.approx(0.5)
-    nothing = detect.score_detections([truth], [detect.Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int))])
+    assert (
+        score.precision == pytest.approx(1 / 3)
+        and score.recall == 0.5
+        and score.ap == pytest.approx(0.5)
+    )
+    nothing = detect.score_detections(
+        [truth], [detect.Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, int))]
+    )
     assert nothing.ap == 0.0 and nothing.precision == 0.0 and nothing.recall == 0.0
     with pytest.raises(ValueError, match="one Detections per canvas"):
         detect.score_detections([truth, truth], [found])
@@ -440,8 +489,15 @@ def test_score_detections_counts():
 
 def test_fully_convolutional_refuses_same_pooling():
     keras = pytest.importorskip("keras")
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.MaxPooling2D(2, padding="same"),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.MaxPooling2D(2, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
     with pytest.raises(ValueError, match="only 'valid' padding"):
         detect.fully_convolutional(model)
 
@@ -457,7 +513,9 @@ def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir, tmp_p
 
     if not os.environ.get("CNNTEACH_MODELS"):  # never write into the user's own model folder
         monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path))
-    base = load_trained_model(train_if_missing=True)  # trains the lesson recipe (seconds) when none is saved
+    base = load_trained_model(
+        train_if_missing=True
+    )  # trains the lesson recipe (seconds) when none is saved
     (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
     x, y = make_window_dataset(x_train, y_train, n_canvases=2000, seed=0)
     model = detect.train_background_classifier(x, y, base_model=base, epochs=1, seed=0)
@@ -465,3 +523,103 @@ def test_background_detector_reaches_ap_09_on_100_test_canvases(mnist_dir, tmp_p
     score = detect.score_detections(canvases, detect_digits(model, canvases))
     assert score.ap >= 0.9, str(score)
     assert score.precision >= 0.85 and score.recall >= 0.85, str(score)
+
+
+# ----------------------------------------------------------------------------- canvases with scale
+def _make_canvas_before_scale(images, labels, *, n_digits=4, size=96, seed=0, gap=0):
+    """make_canvas as it was before ``scale`` existed (copied verbatim), the reference for the default."""
+    rng = np.random.default_rng(seed)
+    corners = detect._place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
+    picks = (
+        rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
+    )
+    image = np.zeros((size, size), dtype=np.uint8)
+    boxes = []
+    for (x, y), k in zip(corners, picks):
+        digit = images[k]
+        image[y : y + 28, x : x + 28] = np.maximum(image[y : y + 28, x : x + 28], digit)
+        x0, y0, x1, y1 = detect._ink_box(digit) or (0, 0, 0, 0)
+        boxes.append((x + x0, y + y0, x + x1, y + y1))
+    return (
+        image,
+        np.asarray(boxes, dtype=np.int64).reshape(-1, 4),
+        np.asarray(labels)[picks].astype(np.int64),
+    )
+
+
+@pytest.mark.parametrize(
+    "seed, kwargs", [(0, {}), (1, {}), (7, dict(n_digits=3, size=128, gap=2)), (1000, {})]
+)
+def test_default_canvas_is_unchanged_by_the_scale_option(mnist_test, seed, kwargs):
+    x_test, y_test = mnist_test
+    new = make_canvas(x_test, y_test, seed=seed, **kwargs)
+    old = _make_canvas_before_scale(x_test, y_test, seed=seed, **kwargs)
+    for a, b in zip(new, old):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scaled_canvas_boxes_are_tight_separate_and_hold_all_ink(mnist_test, seed):
+    x_test, y_test = mnist_test
+    image, boxes, labels = make_canvas(
+        x_test, y_test, n_digits=4, size=96, seed=seed, scale=(0.6, 2.0)
+    )
+    assert image.shape == (96, 96) and image.dtype == np.uint8 and boxes.shape == (4, 4)
+    covered = np.zeros(image.shape, bool)
+    for x0, y0, x1, y1 in boxes:
+        crop = image[y0:y1, x0:x1]
+        assert crop[0].any() and crop[-1].any() and crop[:, 0].any() and crop[:, -1].any()  # tight
+        covered[y0:y1, x0:x1] = True
+        assert 8 <= y1 - y0 <= 44  # MNIST ink is at most 20 pixels tall, scaled by 0.6 to 2.0
+    assert not image[~covered].any()  # no ink outside the boxes
+    overlaps = pairwise_iou(boxes, boxes)
+    assert np.allclose(overlaps[~np.eye(4, dtype=bool)], 0)  # no two digits share a pixel
+    assert set(labels.tolist()) <= set(range(10))
+
+
+def test_scaled_canvas_sizes_follow_the_scale(mnist_test):
+    x_test, y_test = mnist_test
+    small = make_canvases(x_test, y_test, 20, n_digits=3, scale=(0.6, 0.6))
+    large = make_canvases(x_test, y_test, 20, n_digits=2, scale=(2.0, 2.0))
+    tall_small = np.concatenate([c.boxes[:, 3] - c.boxes[:, 1] for c in small])
+    tall_large = np.concatenate([c.boxes[:, 3] - c.boxes[:, 1] for c in large])
+    assert tall_small.max() <= 14 and tall_large.min() >= 30  # 20-pixel-tall ink: 12 and 40 pixels
+
+
+def test_scaled_canvas_is_seeded(mnist_test):
+    x_test, y_test = mnist_test
+    a = make_canvas(x_test, y_test, seed=5, scale=(0.6, 2.0))
+    b = make_canvas(x_test, y_test, seed=5, scale=(0.6, 2.0))
+    c = make_canvas(x_test, y_test, seed=6, scale=(0.6, 2.0))
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.boxes, b.boxes)
+    assert not np.array_equal(a.image, c.image)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_digits=2.5), "n_digits must be a whole number"),
+        (dict(n_digits=-1), "n_digits must be at least 0"),
+        (dict(n_digits="4"), "n_digits must be a whole number"),
+        (dict(size=10**9), "size must be at most"),
+        (dict(size=96.5), "size must be a whole number"),
+        (dict(scale=(0, 1)), "0 < low <= high"),
+        (dict(scale=(2, 1)), "0 < low <= high"),
+        (dict(scale=1.5), "scale must be two numbers"),
+        (dict(scale=(0.5, float("nan"))), "0 < low <= high"),
+        (dict(n_digits=8, scale=(2.0, 2.0)), "could not place 8 digits"),
+    ],
+)
+def test_canvas_arguments_are_checked(mnist_test, kwargs, message):
+    x_test, y_test = mnist_test
+    with pytest.raises(ValueError, match=message):
+        make_canvas(x_test, y_test, **kwargs)
+
+
+def test_make_canvases_rejects_a_bad_count(mnist_test):
+    x_test, y_test = mnist_test
+    with pytest.raises(ValueError, match="n must be at least 0"):
+        make_canvases(x_test, y_test, -1)
+    with pytest.raises(ValueError, match="n must be a whole number"):
+        make_canvases(x_test, y_test, 2.5)
+    assert make_canvases(x_test, y_test, 0) == []

@@ -152,6 +152,21 @@ def _agrees(got, wanted):
     return False
 
 
+def _rounded_from(got, wanted):
+    """Whether ``got`` is ``wanted``, or it rounded or cut to 1 or 2 decimals."""
+    if _agrees(got, wanted):
+        return True
+    for scale in (10.0, 100.0):
+        shortened = (
+            round(wanted * scale),
+            math.floor(wanted * scale + 0.5),
+            math.trunc(wanted * scale),
+        )
+        if any(abs(got - v / scale) <= 1e-9 for v in shortened):
+            return True
+    return False
+
+
 def _compare(function, reference, mistakes):
     """None when ``function`` agrees with ``reference`` on every case, else the hint that fits.
 
@@ -165,7 +180,8 @@ def _compare(function, reference, mistakes):
             value = _read(function, hits, n_true)
         except AnswerError as error:
             empty = " (hits is empty when a class is never predicted: AP is 0 then)"
-            value, broken = math.nan, broken or str(error) + (empty if not hits else "")
+            said = str(error)[0].upper() + str(error)[1:] + (empty if not hits else "")
+            value, broken = math.nan, broken or said
         if math.isnan(value) and broken is None:
             broken = (
                 f"Your function returned nan for {_shown(hits, n_true)}: when hits has no True "
@@ -183,7 +199,7 @@ def _compare(function, reference, mistakes):
             return None
         return broken
     rounded = [rounding_hint(got[k], wanted[k]) for k in kept]
-    if all(r or _agrees(got[k], wanted[k]) for r, k in zip(rounded, kept)) and any(rounded):
+    if all(_rounded_from(got[k], wanted[k]) for k in kept) and any(rounded):
         k = next(k for r, k in zip(rounded, kept) if r)
         hint = next(r for r in rounded if r).replace(", or the exact expression.", "")
         return (

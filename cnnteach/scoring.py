@@ -16,6 +16,8 @@ This module imports numpy only: never TensorFlow or Keras (pycocotools only insi
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from cnnteach.boxes import _as_boxes, pairwise_iou
@@ -267,6 +269,20 @@ def _numbers(item, name: str, whole: bool) -> np.ndarray:
     return array.astype(np.int64) if whole else array
 
 
+def _image_boxes(item, name: str, i: int) -> np.ndarray:
+    """Image i's boxes as (N, 4); a bad one is named ``name[i][j] (image i, box j)``."""
+    try:
+        return _as_boxes(item, f"{name}[{i}]")
+    except ValueError as error:
+        head, text = f"{name}[{i}]", str(error)
+        box = re.match(r"\[(\d+)\]", text[len(head) :])
+        if box:  # _as_boxes named one box: name[i][j] = (...) is not a box
+            where = f"{head}{box[0]} (image {i}, box {box[1]})"
+            raise ValueError(where + text[len(head) + len(box[0]) :]) from None
+        where = f"{head} (image {i}; a list with one (N, 4) array per image)"
+        raise ValueError(where + text[len(head) :]) from None
+
+
 def _inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
     """Check the five per-image lists; return them as lists of arrays."""
     values = (true_boxes, true_labels, pred_boxes, pred_labels, pred_scores)
@@ -281,10 +297,7 @@ def _inputs(true_boxes, true_labels, pred_boxes, pred_labels, pred_scores):
     out = {}
     for name, items in given.items():
         if name.endswith("boxes"):
-            out[name] = [
-                _as_boxes(item, f"{name}[{i}] (image {i}; a list with one (N, 4) array per image)")
-                for i, item in enumerate(items)
-            ]
+            out[name] = [_image_boxes(item, name, i) for i, item in enumerate(items)]
         else:
             whole = name.endswith("labels")
             out[name] = [_numbers(item, f"{name}[{i}]", whole) for i, item in enumerate(items)]

@@ -223,7 +223,7 @@ def coco_points(hits, n_true, points=101, envelope=True, tail_zero=True):
         (lambda h, n: coco_points(h, n, envelope=False), "Read the envelope"),
         (lambda h, n: coco_points(h, n, tail_zero=False), "never reaches reads precision 0"),
         (lambda h, n: coco_points(h, n, points=100), "Use 101 recall points"),
-        (lambda h, n: coco_points(h, n, points=11), "VOC2007's 11-point"),
+        (lambda h, n: coco_points(h, n, points=11), "11-point AP of VOC2007 to VOC2009"),
         (lambda hits, n_true: 1 / 0, "Your function raised ZeroDivisionError"),
     ],
 )
@@ -237,3 +237,187 @@ def test_hits_arrive_as_a_boolean_array_as_match_returns_them():
         return coco_numpy(hits.astype(bool), n_true) if hits.dtype == bool else -1.0
 
     assert check("15.ap-101", uses_array_methods)
+
+
+# ----------------------------------------------------------------------------- fairness both ways
+def envelope_of(hits, n_true, first_rank=1):
+    tp = np.cumsum(np.asarray(hits, dtype=bool))
+    precision, recall = tp / np.arange(first_rank, len(tp) + first_rank), tp / n_true
+    return recall, np.maximum.accumulate(precision[::-1])[::-1], precision
+
+
+@pytest.mark.parametrize(
+    "exercise_id, right", [("15.all-point-ap", all_point_numpy), ("15.ap-101", coco_numpy)]
+)
+@pytest.mark.parametrize("decimals", [3, 4, 6])
+def test_a_function_that_rounds_to_3_decimals_or_more_is_accepted(exercise_id, right, decimals):
+    assert check(exercise_id, lambda h, n: round(float(right(h, n)), decimals))
+    assert check(exercise_id, lambda h, n: float(f"{right(h, n):.{decimals}f}"))
+
+
+@pytest.mark.parametrize(
+    "exercise_id, right", [("15.all-point-ap", all_point_numpy), ("15.ap-101", coco_numpy)]
+)
+@pytest.mark.parametrize("decimals", [1, 2])
+def test_a_function_that_rounds_too_far_gets_the_rounding_hint(exercise_id, right, decimals):
+    message = refused(exercise_id, lambda h, n: round(float(right(h, n)), decimals)).message
+    assert "Right idea: give at least 3 decimals" in message
+    assert "return the value without rounding it" in message
+    assert "For hits [1, 0, 0, 1, 1] and 3 true boxes" in message
+
+
+def mean_of_hit_precisions(hits, n_true):
+    """A natural mistake that returns nan (the mean of nothing) when no detection is a hit."""
+    tp = np.cumsum(hits)
+    return (tp / np.arange(1, len(hits) + 1))[hits].mean()
+
+
+def recall_over_hits(hits, n_true):
+    """tp / hits.sum(): recall by the hits found, nan (0 / 0) when there are none."""
+    recall, envelope, _ = envelope_of(hits, n_true)
+    recall = np.cumsum(hits) / hits.sum()
+    return np.sum(np.diff(recall, prepend=0) * envelope)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "function, hint",
+    [
+        (mean_of_hit_precisions, "Weigh each precision"),
+        (recall_over_hits, "Recall divides by all true boxes"),
+    ],
+)
+def test_a_nan_on_no_hits_is_named_with_its_input_and_the_mistake_still_found(function, hint):
+    message = refused("15.all-point-ap", function).message
+    assert hint in message
+    assert "returned nan for hits [0, 0] and 3 true boxes" in message
+
+
+def right_but_nan_without_hits(hits, n_true):
+    return all_point_numpy(hits, n_true) if hits.any() else float("nan")
+
+
+def right_but_fails_when_empty(hits, n_true):
+    return all_point_numpy(hits, n_true) * (len(hits) / len(hits))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_right_but_nan_or_raising_on_no_hits_is_refused_and_the_input_named():
+    message = refused("15.all-point-ap", right_but_nan_without_hits).message
+    assert "nan for hits [0, 0] and 3 true boxes" in message and "AP is 0" in message
+    message = refused("15.all-point-ap", right_but_fails_when_empty).message
+    assert "ZeroDivisionError" in message and "hits is empty when a class is never predicted" in (
+        message
+    )
+
+
+def eleven_point(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    return np.mean([max(envelope[recall >= r], default=0) for r in np.arange(0, 1.1, 0.1)])
+
+
+def left_envelope(hits, n_true):
+    recall, _, precision = envelope_of(hits, n_true)
+    return np.sum(np.diff(recall, prepend=0) * np.maximum.accumulate(precision))
+
+
+def recall_over_detections(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    recall = np.cumsum(hits) / len(hits) if len(hits) else recall
+    return np.sum(np.diff(recall, prepend=0) * envelope)
+
+
+def precision_rank_plus_one(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true, first_rank=2)
+    return np.sum(np.diff(recall, prepend=0) * envelope)
+
+
+def diff_without_prepend(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    return np.sum(np.diff(recall) * envelope[1:])
+
+
+def trapezoid_on_the_envelope(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    return np.trapezoid(envelope, recall)
+
+
+@pytest.mark.parametrize(
+    "function, hint",
+    [
+        (eleven_point, "11-point AP of VOC2007 to VOC2009"),
+        (left_envelope, "The envelope runs from the right"),
+        (recall_over_detections, "not the number of detections"),
+        (precision_rank_plus_one, "np.arange(1, len(hits) + 1)"),
+        (diff_without_prepend, "np.diff(recall, prepend=0)"),
+        (trapezoid_on_the_envelope, "np.trapz(envelope, recall) leaves it out too"),
+    ],
+)
+def test_all_point_targeted_hints(function, hint):
+    assert hint in refused("15.all-point-ap", function).message
+
+
+def interp_no_guard(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    return np.interp(np.linspace(0, 1, 101), recall, envelope).mean()
+
+
+def interp_guarded(hits, n_true):
+    return interp_no_guard(hits, n_true) if len(hits) else 0.0
+
+
+def interp_right_zero(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    return np.interp(np.linspace(0, 1, 101), recall, envelope, right=0).mean() if len(hits) else 0.0
+
+
+def searchsorted_right(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    first = np.searchsorted(recall, np.linspace(0, 1, 101), side="right")
+    return np.append(envelope, 0)[first].mean()
+
+
+def divided_by_100(hits, n_true):
+    return coco_numpy(hits, n_true) * 101 / 100
+
+
+def grid_without_zero(hits, n_true):
+    recall, envelope, _ = envelope_of(hits, n_true)
+    first = np.searchsorted(recall, np.arange(0.01, 1.001, 0.01), side="left")
+    return np.append(envelope, 0)[first].mean()
+
+
+def coco_recall_over_detections(hits, n_true):
+    return coco_numpy(hits, max(len(hits), 1))
+
+
+@pytest.mark.parametrize(
+    "function, hint",
+    [
+        (interp_no_guard, "np.interp draws straight lines"),
+        (interp_guarded, "np.interp draws straight lines"),
+        (interp_right_zero, "np.interp draws straight lines"),
+        (searchsorted_right, "side='right' skips a rank"),
+        (divided_by_100, "divide their sum by 101"),
+        (grid_without_zero, "The grid starts at recall 0"),
+        (coco_recall_over_detections, "not the number of detections"),
+    ],
+)
+def test_ap_101_targeted_hints(function, hint):
+    assert hint in refused("15.ap-101", function).message
+
+
+def test_interp_that_raises_on_empty_hits_also_names_that_input():
+    message = refused("15.ap-101", interp_no_guard).message
+    assert "raised ValueError" in message and "array([], dtype=bool), 3" in message
+
+
+@pytest.mark.parametrize("answer", [5.0000001, 4.9999, 5.5])
+def test_a_count_with_decimals_is_told_it_is_a_whole_number(answer):
+    message = refused("15.iou-thresholds", answer).message
+    assert "whole number" in message and "and 5 is not" not in message
+
+
+@pytest.mark.parametrize("answer", [50, 50.0, 75, 37.5])
+def test_a_percentage_is_told_to_give_a_fraction(answer):
+    assert "fraction between 0 and 1" in refused("15.class-mean", answer).message

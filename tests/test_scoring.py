@@ -351,7 +351,7 @@ GOOD = {
         ({"true_boxes": np.array([[0, 0, 10, 10]])}, r"one array per image.*\[true_boxes\]"),
         (
             {"pred_boxes": [[[0, 0, 10, 10]], [[5, 5, 1, 1]]]},
-            r"pred_boxes\[1\] \(image 1.*not a box",
+            r"pred_boxes\[1\]\[0\] \(image 1, box 0\) = \(5.0, 5.0, 1.0, 1.0\) is not a box",
         ),
         ({"pred_boxes": [[[0, 0, 10, 10]], [[0, 0, 1, np.nan]]]}, r"pred_boxes\[1\].*NaN"),
         ({"true_boxes": [[0, 0, 10, 10], []]}, r"true_boxes\[0\] \(image 0.*shape \(N, 4\)"),

@@ -102,7 +102,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from cnnteach.data import load_mnist
-    from cnnteach.detect import make_canvases
+    from cnnteach.canvases import make_canvases
     from cnnteach.one_stage import CANVAS, TEST_SEED
 
     (x_train, y_train), (x_test, y_test) = load_mnist()

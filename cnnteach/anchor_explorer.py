@@ -208,7 +208,7 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from cnnteach.detect import Canvas
+    from cnnteach.canvases import Canvas
 
     if isinstance(canvases, Canvas):
         canvases = [canvases]

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from cnnteach.boxes import assign_anchors, batched_nms, decode_boxes, encode_boxes, make_anchors
-from cnnteach.detect import Canvas, Detections
+from cnnteach.canvases import Canvas
+from cnnteach.detect import Detections
 from cnnteach.models import one_stage_model
 from cnnteach.training import Recipe
 
@@ -107,7 +108,7 @@ def anchor_targets(
     Parameters
     ----------
     canvases : list of Canvas
-        From :func:`cnnteach.detect.make_canvases`.
+        From :func:`cnnteach.canvases.make_canvases`.
     anchors : array_like, shape (A, 4)
         The anchors, e.g. ``ANCHORS.anchors((96, 96))``.
     positive_iou, negative_iou : float
@@ -263,7 +264,7 @@ def make_training_canvases(images, labels, n: int, *, first_seed: int = 0, canva
     >>> x.shape, y.shape
     ((2, 96, 96), (2, 1296, 5))
     """
-    from cnnteach.detect import make_canvases
+    from cnnteach.canvases import make_canvases
 
     settings = dict(CANVAS, **(canvas or {}))
     canvases = make_canvases(images, labels, n, first_seed=first_seed, **settings)

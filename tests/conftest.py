@@ -27,6 +27,15 @@ def mnist_dir() -> Path:
     return found
 
 
+@pytest.fixture(scope="module")
+def mnist_test(mnist_dir):
+    """The real MNIST test digits and labels, ``(x_test, y_test)``."""
+    from cnnteach.data import load_mnist
+
+    _, (x_test, y_test) = load_mnist(mnist_dir)
+    return x_test, y_test
+
+
 @pytest.fixture
 def isolated_sources(tmp_path, monkeypatch):
     """No CNNTEACH_DATA, an empty per-user folder and an empty Keras cache, downloads forbidden."""

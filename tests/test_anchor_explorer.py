@@ -7,7 +7,7 @@ import pytest
 
 from cnnteach.anchor_explorer import anchor_coverage, anchor_explorer, parse_numbers, plot_anchors
 from cnnteach.boxes import make_anchors, pairwise_iou
-from cnnteach.detect import Canvas
+from cnnteach.canvases import Canvas
 
 
 def test_coverage_counts_boxes_with_a_good_anchor():

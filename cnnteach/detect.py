@@ -42,9 +42,9 @@ from cnnteach.boxes import (
     non_max_suppression,
     pairwise_iou,
 )
+from cnnteach.callbacks import quiet_retracing
 from cnnteach.canvases import Canvas, _check_digits, _compose, _ink_box
 from cnnteach.models import BACKGROUND, WINDOW, background_model
-from cnnteach.training import quiet_retracing
 
 __all__ = [
     "BACKGROUND",

@@ -473,8 +473,8 @@ def detect(model, canvases, *, anchors=None, batch_size: int = 64, **kwargs):
     >>> found = detect(load_detector(), canvas)  # doctest: +SKIP
     """
     from cnnteach._checks import unit_pixels
+    from cnnteach.callbacks import quiet_retracing
     from cnnteach.detect import _as_canvas_stack
-    from cnnteach.training import quiet_retracing
 
     stack, single = _as_canvas_stack(canvases)
     if anchors is None:

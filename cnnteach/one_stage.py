@@ -504,7 +504,7 @@ def evaluate(canvases, detections) -> dict:
     dict
         ``map50`` (:func:`cnnteach.scoring.mean_average_precision`, VOC all-point at IoU 0.5),
         ``ap`` ({digit: AP}), ``coco_map`` (COCO mAP@[.5:.95]) and ``coco`` (the twelve figures
-        of :func:`cnnteach.scoring.coco_evaluate`).
+        of :func:`cnnteach.coco.coco_evaluate`).
 
     Examples
     --------
@@ -514,7 +514,8 @@ def evaluate(canvases, detections) -> dict:
     >>> result["map50"], result["ap"], round(result["coco_map"], 3)
     (1.0, {4: 1.0}, 1.0)
     """
-    from cnnteach.scoring import coco_evaluate, mean_average_precision
+    from cnnteach.coco import coco_evaluate
+    from cnnteach.scoring import mean_average_precision
 
     if len(canvases) != len(detections):
         raise ValueError(

@@ -101,8 +101,8 @@ def main(argv=None):
     parser.add_argument("--skip-sliding", action="store_true")
     args = parser.parse_args(argv)
 
-    from cnnteach.data import load_mnist
     from cnnteach.canvases import make_canvases
+    from cnnteach.data import load_mnist
     from cnnteach.one_stage import CANVAS, TEST_SEED
 
     (x_train, y_train), (x_test, y_test) = load_mnist()

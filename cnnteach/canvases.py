@@ -53,7 +53,8 @@ def _check_digits(images, labels):
     labels = np.asarray(labels)
     if images.ndim != 3 or images.shape[1:] != (WINDOW, WINDOW) or images.dtype != np.uint8:
         raise ValueError(
-            f"images must be uint8 MNIST digits of shape (N, 28, 28), got {images.dtype} {images.shape}: "
+            f"images must be uint8 MNIST digits of shape (N, 28, 28), got {images.dtype} "
+            f"{images.shape}: "
             "pass x_test (or x_train) as load_mnist() returns it"
         )
     if labels.shape != (images.shape[0],):
@@ -138,7 +139,10 @@ INK_FLOOR = 32
 
 
 def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
-    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow), drop the faint halo, crop to ink."""
+    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow), drop its halo, crop it to ink.
+
+    Returns an empty (0, 0) array when no ink is left.
+    """
     from PIL import Image
 
     side = max(1, int(round(WINDOW * factor)))
@@ -154,7 +158,7 @@ def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _place_patches(rng, shapes, size: int, gap: int) -> list[tuple[int, int]]:
-    """Top-left corners of patches of ``shapes`` whose boxes stay ``gap`` apart (rejection sampling).
+    """Top-left corners of patches of ``shapes`` that stay ``gap`` apart (rejection sampling).
 
     The biggest patches are placed first: they are the hardest to fit.
     """
@@ -182,13 +186,14 @@ def _place_patches(rng, shapes, size: int, gap: int) -> list[tuple[int, int]]:
         if len(placed) == len(shapes):
             return [placed[i] for i in range(len(shapes))]
     raise ValueError(
-        f"could not place {len(shapes)} digits of these sizes without overlap on a {size}x{size} canvas: "
+        f"could not place {len(shapes)} digits of these sizes without overlap on a {size}x{size} "
+        "canvas: "
         "ask for fewer digits, a smaller scale or a larger canvas"
     )
 
 
 def _compose_scaled(images, labels, n_digits, size, seed, gap, scale):
-    """One canvas of digits resized by seeded factors in ``scale``; their ink boxes never overlap."""
+    """One canvas of digits resized by seeded factors in ``scale``; ink boxes never overlap."""
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(images), size=n_digits, replace=False) if n_digits else np.zeros(0, int)
     factors = rng.uniform(scale[0], scale[1], size=n_digits)

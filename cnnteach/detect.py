@@ -96,7 +96,8 @@ def sliding_windows(image, size: int = WINDOW, stride: int = 4):
     size, stride = whole(size, "size"), whole(stride, "stride")
     if size > min(image.shape):
         raise ValueError(
-            f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image"
+            f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a "
+            "larger image"
         )
     view = np.lib.stride_tricks.sliding_window_view(image, (size, size))[::stride, ::stride]
     ny, nx = view.shape[:2]
@@ -136,7 +137,8 @@ def _as_canvas_stack(canvases) -> tuple[np.ndarray, bool]:
         stack = stack[np.newaxis]
     if stack.ndim != 3 or stack.dtype.kind not in "uif" or 0 in stack.shape:
         raise ValueError(
-            f"canvas must be one image (H, W) or a stack (N, H, W) of numbers, got shape {stack.shape}: "
+            "canvas must be one image (H, W) or a stack (N, H, W) of numbers, got shape "
+            f"{stack.shape}: "
             "pass make_canvas(...).image"
         )
     return stack, single
@@ -221,8 +223,10 @@ def detect_digits(
             or maps.shape[1] * maps.shape[2] != n_windows
         ):
             raise ValueError(
-                f"with one_pass=True the model must return one score map per canvas with {n_windows} positions "
-                f"(the windows of stride {stride}), got shape {maps.shape}: pass fully_convolutional(model) "
+                "with one_pass=True the model must return one score map per canvas with "
+                f"{n_windows} positions "
+                f"(the windows of stride {stride}), got shape {maps.shape}: pass "
+                "fully_convolutional(model) "
                 "and the stride of its pooling layers"
             )
         probs = maps.reshape(-1, maps.shape[-1])
@@ -242,7 +246,8 @@ def detect_digits(
         or probs.shape[1] not in (10, 11)
     ):
         raise ValueError(
-            f"the model must return (n, 10) or (n, 11) class probabilities, got shape {probs.shape}: "
+            "the model must return (n, 10) or (n, 11) class probabilities, got shape "
+            f"{probs.shape}: "
             "pass a digit classifier such as load_trained_model() or train_background_classifier()"
         )
     results = []
@@ -313,8 +318,10 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
 
     Examples
     --------
-    >>> truth = Canvas(np.zeros((96, 96), np.uint8), np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
-    >>> found = Detections(np.array([[0, 0, 10, 10], [50, 50, 60, 60]]), np.array([0.9, 0.8]), np.array([1, 2]))
+    >>> blank = np.zeros((96, 96), np.uint8)
+    >>> truth = Canvas(blank, np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
+    >>> boxes = np.array([[0, 0, 10, 10], [50, 50, 60, 60]])
+    >>> found = Detections(boxes, np.array([0.9, 0.8]), np.array([1, 2]))
     >>> print(score_detections([truth], [found]))
     AP@0.5 0.500 · precision 0.500 · recall 0.500 · 1 of 2 digits found with 2 detections
     """
@@ -324,7 +331,8 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
         detections = [detections]
     if len(canvases) != len(detections):
         raise ValueError(
-            f"got {len(canvases)} canvases but detections for {len(detections)}: give one Detections per canvas"
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one "
+            "Detections per canvas"
         )
     args = (
         [c.boxes for c in canvases],
@@ -357,8 +365,8 @@ def make_window_dataset(
 ):
     """Training windows for an 11-class classifier: digits, and class 10 for "no digit here".
 
-    Canvases are made with :func:`~cnnteach.canvases.make_canvas` from the given digits (use the TRAINING
-    digits). From each, windows are cut the way R-CNN labels its proposals:
+    Canvases are made with :func:`~cnnteach.canvases.make_canvas` from the given digits (use
+    the TRAINING digits). From each, windows are cut the way R-CNN labels its proposals:
 
     * a *digit* window is the digit's own 28x28 frame moved by at most ``jitter`` pixels
       (IoU with the frame at least about 0.75 for ``jitter=2``), labelled with the digit;
@@ -397,7 +405,7 @@ def make_window_dataset(
     rng = np.random.default_rng(seed)
     span = size - WINDOW + 1
     xs, ys = [], []
-    for c in range(int(n_canvases)):
+    for _ in range(int(n_canvases)):
         canvas, frames = _compose(images, labels, n_digits, size, int(rng.integers(2**31)), 0)
         for (fx, fy, _, _), label in zip(frames, canvas.labels):
             dx, dy = rng.integers(-jitter, jitter + 1, size=2)
@@ -513,7 +521,8 @@ def fully_convolutional(model):
         if isinstance(layer, layers.Conv2D):
             if layer.padding != "valid":
                 raise ValueError(
-                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding "
+                    "keeps windows independent"
                 )
             clone = layers.Conv2D.from_config(layer.get_config())
             x = clone(x)
@@ -521,7 +530,8 @@ def fully_convolutional(model):
         elif isinstance(layer, layers.MaxPooling2D):
             if layer.padding != "valid":
                 raise ValueError(
-                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding "
+                    "keeps windows independent"
                 )
             x = layers.MaxPooling2D.from_config(layer.get_config())(x)
         elif isinstance(layer, layers.Flatten):

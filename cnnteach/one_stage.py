@@ -421,7 +421,8 @@ def decode(
     if out.ndim != 3 or out.shape[1] != len(anchors) or out.shape[2] != n_out + 4:
         raise ValueError(
             f"outputs must have shape (N, {len(anchors)}, {n_out + 4}) (one row per anchor: "
-            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: pass model.predict(...) and its anchors"
+            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: pass model.predict(...) and "
+            "its anchors"
         )
     if not 0 <= float(score_threshold) <= 1:
         raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -519,7 +520,8 @@ def evaluate(canvases, detections) -> dict:
 
     if len(canvases) != len(detections):
         raise ValueError(
-            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per canvas"
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per "
+            "canvas"
         )
     data = dict(
         true_boxes=[c.boxes for c in canvases],

@@ -28,6 +28,7 @@ __all__ = [
 
 _NAMES = ("true_boxes", "true_labels", "pred_boxes", "pred_labels", "pred_scores")
 
+
 # ----------------------------------------------------------------------------- pooled AP
 def _per_image(values, name: str, kind: str) -> list[np.ndarray]:
     """A (K, 4) array (or (K,) for scores/labels) is one image; a list of them is many."""

@@ -67,7 +67,8 @@ def prepare_images(images, *, scale: bool = True) -> np.ndarray:
     array = np.asarray(images)
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise ValueError(
-            f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays load_mnist() returns"
+            f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays "
+            "load_mnist() returns"
         )
     if array.ndim == 2:
         array = array[np.newaxis]
@@ -82,7 +83,8 @@ def prepare_images(images, *, scale: bool = True) -> np.ndarray:
         if scale and array.size and float(np.nanmax(array)) > 1.0:
             raise ValueError(
                 "float images must already lie in [0, 1], but their maximum is "
-                f"{float(np.nanmax(array)):g}: pass the uint8 images from load_mnist() or divide by 255 first"
+                f"{float(np.nanmax(array)):g}: pass the uint8 images from load_mnist() or divide "
+                "by 255 first"
             )
         return array.astype("float32")[..., np.newaxis]
     out = array.astype("float32")
@@ -224,7 +226,7 @@ class Recipe:
 
     @property
     def validation_images_per_step(self) -> int:
-        """Images per validation step: ``validation_batch_size``, or ``batch_size`` when it is None."""
+        """Images per validation step: ``validation_batch_size``, or ``batch_size`` if None."""
         return self.batch_size if self.validation_batch_size is None else self.validation_batch_size
 
     def learning_rate_schedule(self, total_steps: int):
@@ -282,7 +284,7 @@ class Recipe:
         return keras.optimizers.Adam(learning_rate=self.learning_rate_schedule(total_steps))
 
     def loss(self):
-        """The loss to minimise: sparse cross-entropy, or one-hot cross-entropy with label smoothing.
+        """The loss to minimise: sparse cross-entropy, or one-hot with label smoothing.
 
         Examples
         --------
@@ -391,16 +393,17 @@ RECIPES = {
 
 
 def get_recipe(recipe) -> Recipe:
-    """Return the :class:`Recipe` named ``recipe`` (``"blog"`` or ``"lesson"``), or ``recipe`` itself.
+    """Return the :class:`Recipe` named ``recipe`` (e.g. ``"lesson"``), or ``recipe`` itself.
 
     Examples
     --------
     >>> get_recipe("lesson").name
     'lesson'
-    >>> get_recipe("fast")
+    >>> get_recipe("fast")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: there is no recipe called 'fast': use one of 'blog', 'lesson', 'background', or pass a Recipe
+    ValueError: there is no recipe called 'fast': use one of 'blog', 'lesson', 'background',
+    or pass a Recipe
     """
     if isinstance(recipe, Recipe):
         return recipe
@@ -508,7 +511,8 @@ def train(
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if recipe.validation_images_per_step < 1:
         raise ValueError(
-            f"the recipe's validation_batch_size must be at least 1, got {recipe.validation_batch_size}"
+            "the recipe's validation_batch_size must be at least 1, got "
+            f"{recipe.validation_batch_size}"
         )
     if recipe.steps is not None or recipe.objective is not None:
         from cnnteach import _step_budget
@@ -621,7 +625,8 @@ def make_datasets(
 
     Examples
     --------
-    >>> train_data, validation_data = make_datasets(np.zeros((10, 28, 28, 1), "float32"), np.arange(10), 4)  # doctest: +SKIP
+    >>> x = np.zeros((10, 28, 28, 1), "float32")
+    >>> train_data, validation_data = make_datasets(x, np.arange(10), 4)  # doctest: +SKIP
     >>> [len(list(train_data)), len(list(validation_data))]  # doctest: +SKIP
     [2, 1]
     """
@@ -641,7 +646,7 @@ def make_datasets(
 
 
 def _dataset(x, y, batch_size: int, shuffle_seed: int | None = None):
-    """A cached, batched, prefetched ``tf.data.Dataset``; reshuffled every epoch when a seed is given."""
+    """A cached, batched, prefetched ``tf.data.Dataset``; reshuffled every epoch given a seed."""
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()

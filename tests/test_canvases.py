@@ -73,10 +73,9 @@ def test_canvas_rejects_bad_requests(mnist_test):
     assert empty.boxes.shape == (0, 4) and not empty.image.any()
 
 
-
 # ----------------------------------------------------------------------------- canvases with scale
 def _make_canvas_before_scale(images, labels, *, n_digits=4, size=96, seed=0, gap=0):
-    """make_canvas as it was before ``scale`` existed (copied verbatim), the reference for the default."""
+    """make_canvas as it was before ``scale`` existed (copied verbatim): the default's reference."""
     rng = np.random.default_rng(seed)
     corners = canvases._place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
     picks = (

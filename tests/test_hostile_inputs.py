@@ -172,7 +172,11 @@ CALLS = [
         "average_precision",
         dict(true_boxes=BOXES, pred_boxes=BOXES, pred_scores=[0.9, 0.8, 0.7]),
     ),
-    (canvases, "make_canvas", dict(images=DIGITS, labels=LABELS, n_digits=2, size=64, seed=0, gap=0)),
+    (
+        canvases,
+        "make_canvas",
+        dict(images=DIGITS, labels=LABELS, n_digits=2, size=64, seed=0, gap=0),
+    ),
     (canvases, "make_canvases", dict(images=DIGITS, labels=LABELS, n=2)),
     (detect, "sliding_windows", dict(image=np.zeros((40, 40), np.uint8), size=28, stride=4)),
     (

@@ -148,7 +148,8 @@ def test_label_smoothing_trains_on_one_hot_targets(tiny_data):
     x, y = tiny_data
     run = train(replace(lesson, batch_size=40), x, y, epochs=1, validation_split=0.5, log=False)
     assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    # The smoothed loss cannot go below the entropy of the smoothed target (0.50 for 0.1 over 10 digits).
+    # The smoothed loss cannot go below the entropy of the smoothed target (0.50 for 0.1 over 10
+    # digits).
     smoothed = np.full(10, 0.01)
     smoothed[0] = 0.91
     assert run.history["loss"][0] > -(smoothed * np.log(smoothed)).sum() > 0.5
@@ -181,7 +182,7 @@ def test_one_hot_labels_are_accepted(tiny_data):
     assert np.isfinite(run.history["loss"][0])
 
 
-# ----------------------------------------------------------------------------- step budgets and objectives
+# ------------------------------------------------------------------ step budgets and objectives
 def _tiny_regressor():
     return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
 

@@ -53,7 +53,8 @@ def main(argv=None) -> int:
     import keras
     import numpy as np
 
-    from cnnteach.detect import detect_digits, fully_convolutional, make_canvas, sliding_windows
+    from cnnteach.canvases import make_canvas
+    from cnnteach.detect import detect_digits, fully_convolutional, sliding_windows
     from cnnteach.models import lesson_model
 
     rng = np.random.default_rng(0)

@@ -7,7 +7,7 @@
 
 Both are scored on 200 canvases of TEST digits (``one_stage.CANVAS``: 96 x 96, 4 digits resized
 by 0.6 to 2.0): VOC mAP@0.5 (``scoring.mean_average_precision``), COCO mAP@[.5:.95]
-(``scoring.coco_evaluate``) and the time per canvas of detecting all 200 in one batch.
+(``coco.coco_evaluate``) and the time per canvas of detecting all 200 in one batch.
 ``train_s`` is ``fit`` from its first step, tracing included; ``steps`` and
 ``canvases_per_s`` (steps x batch / train_s) say how busy the machine was.
 
@@ -101,8 +101,8 @@ def main(argv=None):
     parser.add_argument("--skip-sliding", action="store_true")
     args = parser.parse_args(argv)
 
+    from cnnteach.canvases import make_canvases
     from cnnteach.data import load_mnist
-    from cnnteach.detect import make_canvases
     from cnnteach.one_stage import CANVAS, TEST_SEED
 
     (x_train, y_train), (x_test, y_test) = load_mnist()

@@ -51,7 +51,7 @@ class Coverage(NamedTuple):
 
 
 def parse_numbers(text, name: str) -> tuple:
-    """``"12, 20, 32"`` (or a sequence) as a tuple of positive floats; one clear ValueError otherwise.
+    """``"12, 20, 32"`` (or a sequence) as a tuple of positive floats; else one clear ValueError.
 
     Examples
     --------
@@ -98,7 +98,8 @@ def anchor_coverage(
 
     Examples
     --------
-    >>> found = anchor_coverage([[8, 4, 16, 20], [40, 40, 80, 80]], (96, 96), stride=8, sizes=[12], ratios=[0.5, 1])
+    >>> digits = [[8, 4, 16, 20], [40, 40, 80, 80]]
+    >>> found = anchor_coverage(digits, (96, 96), stride=8, sizes=[12], ratios=[0.5, 1])
     >>> print(found)
     1 of 2 digits have an anchor with IoU >= 0.5 (288 anchors)
     >>> found.best_iou.round(2).tolist()
@@ -147,7 +148,8 @@ def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> ax = plot_anchors(np.zeros((96, 96)), [[4, 4, 12, 20]], stride=8, sizes=[12], ratios=[0.5, 1])
+    >>> blank = np.zeros((96, 96))
+    >>> ax = plot_anchors(blank, [[4, 4, 12, 20]], stride=8, sizes=[12], ratios=[0.5, 1])
     >>> len(ax.patches)  # 2 anchors of the middle cell, 1 best anchor, 1 true box
     4
     >>> plt.close("all")
@@ -208,7 +210,7 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from cnnteach.detect import Canvas
+    from cnnteach.canvases import Canvas
 
     if isinstance(canvases, Canvas):
         canvases = [canvases]

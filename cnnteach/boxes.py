@@ -8,8 +8,10 @@ its crop and its area is ``(x_max - x_min) * (y_max - y_min)``. Two boxes that o
 (one's ``x_max`` is the other's ``x_min``) share no pixel and have IoU 0. The width is
 ``x_max - x_min``, the height ``y_max - y_min`` and the centre the midpoint.
 
-Scoring (precision-recall, AP, VOC mAP and COCO's figures) lives in :mod:`cnnteach.scoring`;
-``boxes.precision_recall_curve`` and ``boxes.average_precision`` still work and come from there.
+Scoring lives in :mod:`cnnteach.scoring` (precision-recall, AP, VOC mAP) and
+:mod:`cnnteach.coco` (COCO's figures); ``boxes.precision_recall_curve``,
+``boxes.average_precision``, ``boxes.mean_average_precision`` and ``boxes.coco_evaluate`` also
+work: they are loaded from there the first time they are asked for.
 
 This module imports numpy only: never TensorFlow or Keras.
 """
@@ -42,15 +44,24 @@ BACKGROUND = 10
 #: between ``negative_iou`` and ``positive_iou``).
 IGNORE = -1
 
-_SCORING = ("_matches", "_per_image", "average_precision", "precision_recall_curve")
+#: Scoring names ``boxes`` also answers to, and the module each comes from (loaded lazily).
+_SCORING = {
+    "_matches": "scoring",
+    "_per_image": "scoring",
+    "average_precision": "scoring",
+    "precision_recall_curve": "scoring",
+    "mean_average_precision": "scoring",
+    "coco_evaluate": "coco",
+}
 
 
 def __getattr__(name: str):
-    """``boxes.average_precision`` and friends moved to :mod:`cnnteach.scoring`; load it lazily."""
+    """``boxes.average_precision``, ``boxes.coco_evaluate`` and friends live in
+    :mod:`cnnteach.scoring` and :mod:`cnnteach.coco`; load them only when asked for."""
     if name in _SCORING:
-        from cnnteach import scoring
+        import importlib
 
-        return getattr(scoring, name)
+        return getattr(importlib.import_module(f"cnnteach.{_SCORING[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -204,7 +204,8 @@ def _student(args) -> int:
 def _grade(args) -> int:
     from pathlib import Path
 
-    from cnnteach.grading import GradingError, grade_class, write_csv, write_report
+    from cnnteach.grade_report import write_csv, write_report
+    from cnnteach.grading import GradingError, grade_class
 
     out = Path(args.out)
     report = Path(args.report) if args.report else out.with_suffix(".html")

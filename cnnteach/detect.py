@@ -1,10 +1,8 @@
-"""Detection with a window classifier: canvases of digits, sliding windows, one-pass scoring.
+"""Detection with a window classifier: sliding windows, one-pass scoring, a background class.
 
 Lesson 12 builds a small object detector out of the digit classifier, the way detection was
-done before R-CNN.
+done before R-CNN. Its canvases of digits come from :mod:`cnnteach.canvases`.
 
-* :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image
-  and returns the image, the ground-truth boxes and the labels.
 * :func:`sliding_windows` cuts every window the classifier will look at.
 * :func:`detect_digits` classifies all windows of one or many canvases in ONE ``predict``
   call, keeps the confident ones (a background class, a confidence threshold, or both),
@@ -44,311 +42,23 @@ from cnnteach.boxes import (
     non_max_suppression,
     pairwise_iou,
 )
+from cnnteach.callbacks import quiet_retracing
+from cnnteach.canvases import Canvas, _check_digits, _compose, _ink_box
 from cnnteach.models import BACKGROUND, WINDOW, background_model
-from cnnteach.training import quiet_retracing
 
 __all__ = [
     "BACKGROUND",
-    "Canvas",
     "DetectionScore",
     "Detections",
     "WINDOW",
     "detect_digits",
     "fully_convolutional",
-    "make_canvas",
-    "MAX_CANVAS",
-    "make_canvases",
     "make_window_dataset",
     "plot_boxes",
     "score_detections",
     "sliding_windows",
     "train_background_classifier",
 ]
-
-
-# ----------------------------------------------------------------------------- canvases
-class Canvas(NamedTuple):
-    """A detection example: ``image, boxes, labels = make_canvas(...)``.
-
-    Attributes
-    ----------
-    image : numpy.ndarray
-        uint8, shape (size, size): black background, white digits, like MNIST.
-    boxes : numpy.ndarray
-        int64, shape (n_digits, 4): the tight box ``(x_min, y_min, x_max, y_max)`` around each
-        digit's ink (every pixel above 0).
-    labels : numpy.ndarray
-        int64, shape (n_digits,): the digit in each box.
-    """
-
-    image: np.ndarray
-    boxes: np.ndarray
-    labels: np.ndarray
-
-
-def _ink_box(patch: np.ndarray, threshold: float = 0) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero((patch > threshold).any(axis=1))
-    cols = np.flatnonzero((patch > threshold).any(axis=0))
-    if rows.size == 0:
-        return None
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-def _check_digits(images, labels):
-    images = np.asarray(images)
-    labels = np.asarray(labels)
-    if images.ndim != 3 or images.shape[1:] != (WINDOW, WINDOW) or images.dtype != np.uint8:
-        raise ValueError(
-            f"images must be uint8 MNIST digits of shape (N, 28, 28), got {images.dtype} {images.shape}: "
-            "pass x_test (or x_train) as load_mnist() returns it"
-        )
-    if labels.shape != (images.shape[0],):
-        raise ValueError(
-            f"labels must have shape ({images.shape[0]},), one digit per image, got {labels.shape}"
-        )
-    return images, labels
-
-
-def _place(rng, n_digits: int, size: int, gap: int) -> list[tuple[int, int]]:
-    """Top-left corners of ``n_digits`` 28x28 frames that do not overlap (rejection sampling)."""
-    span = size - WINDOW + 1
-    for _ in range(200):
-        corners: list[tuple[int, int]] = []
-        for _ in range(200):
-            x, y = (int(v) for v in rng.integers(0, span, size=2))
-            if all(
-                abs(x - cx) >= WINDOW + gap or abs(y - cy) >= WINDOW + gap for cx, cy in corners
-            ):
-                corners.append((x, y))
-                if len(corners) == n_digits:
-                    return corners
-    raise ValueError(
-        f"could not place {n_digits} digits without overlap on a {size}x{size} canvas: "
-        "ask for fewer digits, a smaller gap or a larger canvas"
-    )
-
-
-def _compose(images, labels, n_digits, size, seed, gap):
-    """Build one canvas; also return the 28x28 frames the digits were pasted into."""
-    n_digits, size, gap, _ = _check_canvas_args(n_digits, size, gap, None)
-    rng = np.random.default_rng(seed)
-    corners = _place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
-    picks = (
-        rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
-    )
-    image = np.zeros((size, size), dtype=np.uint8)
-    boxes, frames = [], []
-    for (x, y), k in zip(corners, picks):
-        digit = images[k]
-        image[y : y + WINDOW, x : x + WINDOW] = np.maximum(
-            image[y : y + WINDOW, x : x + WINDOW], digit
-        )
-        x0, y0, x1, y1 = _ink_box(digit) or (0, 0, 0, 0)
-        boxes.append((x + x0, y + y0, x + x1, y + y1))
-        frames.append((x, y, x + WINDOW, y + WINDOW))
-    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
-    frames = np.asarray(frames, dtype=np.int64).reshape(-1, 4)
-    return Canvas(image, boxes, np.asarray(labels)[picks].astype(np.int64)), frames
-
-
-#: The largest canvas side accepted: a bigger one is almost surely a typo (and a lot of memory).
-MAX_CANVAS = 4096
-
-
-def _whole(value, name: str, low: int) -> int:
-    """``value`` as an int, or one clear ValueError if it is not a whole number >= ``low``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    if not np.isfinite(value) or value != int(value):
-        raise ValueError(f"{name} must be a whole number, got {value!r}: round it first")
-    if int(value) < low:
-        raise ValueError(f"{name} must be at least {low}, got {value!r}")
-    return int(value)
-
-
-def _check_scale(scale) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in scale)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"scale must be two numbers (low, high) such as (0.6, 2.0), got {scale!r}"
-        ) from None
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
-        raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {scale!r}")
-    return low, high
-
-
-def _check_canvas_args(n_digits, size, gap, scale):
-    size = _whole(size, "size", WINDOW if scale is None else 1)
-    if size > MAX_CANVAS:
-        raise ValueError(
-            f"size must be at most {MAX_CANVAS} pixels, got {size}: canvases are small images"
-        )
-    n_digits = _whole(n_digits, "n_digits", 0)
-    gap = _whole(gap, "gap", 0)
-    return n_digits, size, gap, (None if scale is None else _check_scale(scale))
-
-
-#: Resizing blurs a digit's edges into a faint halo; a resized digit's pixels below this value
-#: (out of 255) are set to 0, so that its box is tight around ink one can see.
-INK_FLOOR = 32
-
-
-def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
-    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow), drop the faint halo, crop to ink."""
-    from PIL import Image
-
-    side = max(1, int(round(WINDOW * factor)))
-    resized = np.asarray(
-        Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)
-    ).copy()
-    resized[resized < INK_FLOOR] = 0
-    found = _ink_box(resized)
-    if found is None:
-        return resized[:0, :0]
-    x0, y0, x1, y1 = found
-    return resized[y0:y1, x0:x1]
-
-
-def _place_patches(rng, shapes, size: int, gap: int) -> list[tuple[int, int]]:
-    """Top-left corners of patches of ``shapes`` whose boxes stay ``gap`` apart (rejection sampling).
-
-    The biggest patches are placed first: they are the hardest to fit.
-    """
-    order = sorted(range(len(shapes)), key=lambda i: -shapes[i][0] * shapes[i][1])
-    for _ in range(200):
-        placed: dict[int, tuple[int, int]] = {}
-        for i in order:
-            h, w = shapes[i]
-            if h > size or w > size:
-                break
-            for _ in range(100):
-                x = int(rng.integers(0, size - w + 1))
-                y = int(rng.integers(0, size - h + 1))
-                if all(
-                    x + w + gap <= cx
-                    or cx + shapes[j][1] + gap <= x
-                    or y + h + gap <= cy
-                    or cy + shapes[j][0] + gap <= y
-                    for j, (cx, cy) in placed.items()
-                ):
-                    placed[i] = (x, y)
-                    break
-            else:
-                break
-        if len(placed) == len(shapes):
-            return [placed[i] for i in range(len(shapes))]
-    raise ValueError(
-        f"could not place {len(shapes)} digits of these sizes without overlap on a {size}x{size} canvas: "
-        "ask for fewer digits, a smaller scale or a larger canvas"
-    )
-
-
-def _compose_scaled(images, labels, n_digits, size, seed, gap, scale):
-    """One canvas of digits resized by seeded factors in ``scale``; their ink boxes never overlap."""
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(len(images), size=n_digits, replace=False) if n_digits else np.zeros(0, int)
-    factors = rng.uniform(scale[0], scale[1], size=n_digits)
-    patches = [_resize(images[k], f) for k, f in zip(picks, factors)]
-    corners = _place_patches(rng, [p.shape for p in patches], size, gap) if n_digits else []
-    image = np.zeros((size, size), dtype=np.uint8)
-    boxes = []
-    for (x, y), patch in zip(corners, patches):
-        h, w = patch.shape
-        image[y : y + h, x : x + w] = patch
-        boxes.append((x, y, x + w, y + h))
-    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
-    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # an empty digit has no box
-    return Canvas(image, boxes[keep], np.asarray(labels)[picks].astype(np.int64)[keep])
-
-
-def make_canvas(
-    images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0, scale=None
-) -> Canvas:
-    """Paste ``n_digits`` MNIST digits at seeded random places on a black ``size`` x ``size`` image.
-
-    Without ``scale``, each digit keeps its 28x28 MNIST frame; frames never overlap (and stay
-    ``gap`` pixels apart), so every digit's ink stays whole and separate. With
-    ``scale=(low, high)``, each digit is first resized by its own seeded random factor drawn
-    uniformly from ``[low, high]`` (bilinear, with Pillow: ``(0.6, 2.0)`` turns the 28-pixel
-    frame into 17 to 56 pixels), its faint resizing halo (pixels below :data:`INK_FLOOR`) is
-    dropped and it is cropped to its ink; the ink boxes never overlap (and stay
-    ``gap`` pixels apart), so again every true box is tight around its digit's ink and holds
-    no other digit's ink.
-
-    Parameters
-    ----------
-    images : numpy.ndarray
-        uint8 digits of shape (N, 28, 28), e.g. ``x_test`` from ``load_mnist()``. Use test
-        digits for canvases you score a detector on.
-    labels : numpy.ndarray
-        The N digits' labels.
-    n_digits : int, default 4
-        How many digits to paste (a whole number).
-    size : int, default 96
-        Side of the square canvas in pixels, at most :data:`MAX_CANVAS`.
-    seed : int, default 0
-        Same seed, same canvas.
-    gap : int, default 0
-        Extra empty pixels between digit frames (between ink boxes with ``scale``).
-    scale : (float, float), optional
-        The range of resizing factors; None (the default) pastes digits at their 28x28 size.
-
-    Returns
-    -------
-    Canvas
-        ``(image, boxes, labels)``: uint8 image, int64 boxes ``(x_min, y_min, x_max, y_max)``
-        tight around each digit's ink, and the digits' labels.
-
-    Raises
-    ------
-    ValueError
-        Digits that are not uint8 28x28 images, a count, size or gap that is not a whole
-        number (or too small or too large), a malformed ``scale``, or digits that do not fit.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> digits = (rng.random((5, 28, 28)) > 0.9).astype(np.uint8) * 255
-    >>> image, boxes, labels = make_canvas(digits, np.arange(5), n_digits=3, seed=1)
-    >>> image.shape, boxes.shape, labels.shape
-    ((96, 96), (3, 4), (3,))
-    >>> blocks = np.zeros((3, 28, 28), np.uint8)
-    >>> blocks[:, 4:24, 4:24] = 255  # 20 x 20 pixels of ink
-    >>> box = make_canvas(blocks, np.arange(3), n_digits=1, scale=(2.0, 2.0)).boxes[0]
-    >>> (box[2:] - box[:2]).tolist()  # 20 pixels of ink, twice as wide and tall, plus the blur
-    [42, 42]
-    """
-    images, labels = _check_digits(images, labels)
-    if scale is None:
-        return _compose(images, labels, n_digits, size, seed, gap)[0]
-    n_digits, size, gap, scale = _check_canvas_args(n_digits, size, gap, scale)
-    if n_digits > len(images):
-        raise ValueError(
-            f"cannot pick {n_digits} different digits from {len(images)} images: pass more images"
-        )
-    return _compose_scaled(images, labels, n_digits, size, seed, gap, scale)
-
-
-def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> list[Canvas]:
-    """Make ``n`` canvases with seeds ``first_seed, first_seed + 1, ...`` (see :func:`make_canvas`).
-
-    Raises
-    ------
-    ValueError
-        ``n`` is not a whole number of 0 or more, or :func:`make_canvas` refuses its arguments.
-
-    Examples
-    --------
-    >>> digits = np.full((6, 28, 28), 200, dtype=np.uint8)
-    >>> [len(c.boxes) for c in make_canvases(digits, np.arange(6), 2, n_digits=2)]
-    [2, 2]
-    """
-    n = _whole(n, "n", 0)
-    first_seed = _whole(first_seed, "first_seed", 0)
-    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(n)]
 
 
 def sliding_windows(image, size: int = WINDOW, stride: int = 4):
@@ -386,7 +96,8 @@ def sliding_windows(image, size: int = WINDOW, stride: int = 4):
     size, stride = whole(size, "size"), whole(stride, "stride")
     if size > min(image.shape):
         raise ValueError(
-            f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a larger image"
+            f"a {size}x{size} window does not fit in an image of shape {image.shape}: use a "
+            "larger image"
         )
     view = np.lib.stride_tricks.sliding_window_view(image, (size, size))[::stride, ::stride]
     ny, nx = view.shape[:2]
@@ -426,7 +137,8 @@ def _as_canvas_stack(canvases) -> tuple[np.ndarray, bool]:
         stack = stack[np.newaxis]
     if stack.ndim != 3 or stack.dtype.kind not in "uif" or 0 in stack.shape:
         raise ValueError(
-            f"canvas must be one image (H, W) or a stack (N, H, W) of numbers, got shape {stack.shape}: "
+            "canvas must be one image (H, W) or a stack (N, H, W) of numbers, got shape "
+            f"{stack.shape}: "
             "pass make_canvas(...).image"
         )
     return stack, single
@@ -511,8 +223,10 @@ def detect_digits(
             or maps.shape[1] * maps.shape[2] != n_windows
         ):
             raise ValueError(
-                f"with one_pass=True the model must return one score map per canvas with {n_windows} positions "
-                f"(the windows of stride {stride}), got shape {maps.shape}: pass fully_convolutional(model) "
+                "with one_pass=True the model must return one score map per canvas with "
+                f"{n_windows} positions "
+                f"(the windows of stride {stride}), got shape {maps.shape}: pass "
+                "fully_convolutional(model) "
                 "and the stride of its pooling layers"
             )
         probs = maps.reshape(-1, maps.shape[-1])
@@ -532,7 +246,8 @@ def detect_digits(
         or probs.shape[1] not in (10, 11)
     ):
         raise ValueError(
-            f"the model must return (n, 10) or (n, 11) class probabilities, got shape {probs.shape}: "
+            "the model must return (n, 10) or (n, 11) class probabilities, got shape "
+            f"{probs.shape}: "
             "pass a digit classifier such as load_trained_model() or train_background_classifier()"
         )
     results = []
@@ -590,7 +305,7 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
     Parameters
     ----------
     canvases : list of Canvas
-        From :func:`make_canvases`.
+        From :func:`~cnnteach.canvases.make_canvases`.
     detections : list of Detections
         From :func:`detect_digits`, one per canvas.
     iou_threshold : float, default 0.5
@@ -603,8 +318,10 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
 
     Examples
     --------
-    >>> truth = Canvas(np.zeros((96, 96), np.uint8), np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
-    >>> found = Detections(np.array([[0, 0, 10, 10], [50, 50, 60, 60]]), np.array([0.9, 0.8]), np.array([1, 2]))
+    >>> blank = np.zeros((96, 96), np.uint8)
+    >>> truth = Canvas(blank, np.array([[0, 0, 10, 10], [20, 0, 30, 10]]), np.array([1, 2]))
+    >>> boxes = np.array([[0, 0, 10, 10], [50, 50, 60, 60]])
+    >>> found = Detections(boxes, np.array([0.9, 0.8]), np.array([1, 2]))
     >>> print(score_detections([truth], [found]))
     AP@0.5 0.500 · precision 0.500 · recall 0.500 · 1 of 2 digits found with 2 detections
     """
@@ -614,7 +331,8 @@ def score_detections(canvases, detections, *, iou_threshold: float = 0.5) -> Det
         detections = [detections]
     if len(canvases) != len(detections):
         raise ValueError(
-            f"got {len(canvases)} canvases but detections for {len(detections)}: give one Detections per canvas"
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one "
+            "Detections per canvas"
         )
     args = (
         [c.boxes for c in canvases],
@@ -647,8 +365,8 @@ def make_window_dataset(
 ):
     """Training windows for an 11-class classifier: digits, and class 10 for "no digit here".
 
-    Canvases are made with :func:`make_canvas` from the given digits (use the TRAINING
-    digits). From each, windows are cut the way R-CNN labels its proposals:
+    Canvases are made with :func:`~cnnteach.canvases.make_canvas` from the given digits (use
+    the TRAINING digits). From each, windows are cut the way R-CNN labels its proposals:
 
     * a *digit* window is the digit's own 28x28 frame moved by at most ``jitter`` pixels
       (IoU with the frame at least about 0.75 for ``jitter=2``), labelled with the digit;
@@ -664,7 +382,7 @@ def make_window_dataset(
         uint8 MNIST digits (N, 28, 28) and their labels.
     n_canvases : int, default 2000
     size, n_digits : int
-        Passed to :func:`make_canvas`.
+        Passed to :func:`~cnnteach.canvases.make_canvas`.
     jitter : int, default 2
         Largest shift, in pixels along each axis, of a digit window from its frame.
     backgrounds_per_canvas : int, default 6
@@ -687,7 +405,7 @@ def make_window_dataset(
     rng = np.random.default_rng(seed)
     span = size - WINDOW + 1
     xs, ys = [], []
-    for c in range(int(n_canvases)):
+    for _ in range(int(n_canvases)):
         canvas, frames = _compose(images, labels, n_digits, size, int(rng.integers(2**31)), 0)
         for (fx, fy, _, _), label in zip(frames, canvas.labels):
             dx, dy = rng.integers(-jitter, jitter + 1, size=2)
@@ -803,7 +521,8 @@ def fully_convolutional(model):
         if isinstance(layer, layers.Conv2D):
             if layer.padding != "valid":
                 raise ValueError(
-                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding "
+                    "keeps windows independent"
                 )
             clone = layers.Conv2D.from_config(layer.get_config())
             x = clone(x)
@@ -811,7 +530,8 @@ def fully_convolutional(model):
         elif isinstance(layer, layers.MaxPooling2D):
             if layer.padding != "valid":
                 raise ValueError(
-                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding keeps windows independent"
+                    f"layer {layer.name!r} uses padding={layer.padding!r}: only 'valid' padding "
+                    "keeps windows independent"
                 )
             x = layers.MaxPooling2D.from_config(layer.get_config())(x)
         elif isinstance(layer, layers.Flatten):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnteach._checks import as_image, class_index, panel_axes, unit_pixels
-from cnnteach.training import quiet_retracing
+from cnnteach.callbacks import quiet_retracing
 
 __all__ = [
     "feature_maps",

@@ -107,9 +107,10 @@ def background_model(base=None):
     Parameters
     ----------
     base : keras.Model, optional
-        A trained 10-class classifier made of a chain of layers (e.g. ``load_trained_model()``). Its layers are copied
-        with their weights, and its last ``Dense`` layer gets an 11th unit whose weights start
-        at zero: before any training the new model ranks the digits exactly as ``base`` does.
+        A trained 10-class classifier made of a chain of layers (e.g.
+        ``load_trained_model()``). Its layers are copied with their weights, and its last
+        ``Dense`` layer gets an 11th unit whose weights start at zero: before any training the
+        new model ranks the digits exactly as ``base`` does.
         Fine-tuning it on windows is what R-CNN does with a classifier trained on ImageNet.
         Without ``base``, a fresh, untrained network with the lesson model's layers.
 
@@ -131,7 +132,8 @@ def background_model(base=None):
     last = base.layers[-1] if base.layers else None
     if not isinstance(last, layers.Dense) or last.units != BACKGROUND:
         raise ValueError(
-            "base must end with a Dense layer of 10 units (one per digit): pass load_trained_model()"
+            "base must end with a Dense layer of 10 units (one per digit): pass "
+            "load_trained_model()"
         )
     clones = [type(layer).from_config(layer.get_config()) for layer in base.layers[:-1]]
     config = last.get_config()

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from cnnteach.boxes import assign_anchors, batched_nms, decode_boxes, encode_boxes, make_anchors
-from cnnteach.detect import Canvas, Detections
+from cnnteach.canvases import Canvas
+from cnnteach.detect import Detections
 from cnnteach.models import one_stage_model
 from cnnteach.training import Recipe
 
@@ -107,7 +108,7 @@ def anchor_targets(
     Parameters
     ----------
     canvases : list of Canvas
-        From :func:`cnnteach.detect.make_canvases`.
+        From :func:`cnnteach.canvases.make_canvases`.
     anchors : array_like, shape (A, 4)
         The anchors, e.g. ``ANCHORS.anchors((96, 96))``.
     positive_iou, negative_iou : float
@@ -263,7 +264,7 @@ def make_training_canvases(images, labels, n: int, *, first_seed: int = 0, canva
     >>> x.shape, y.shape
     ((2, 96, 96), (2, 1296, 5))
     """
-    from cnnteach.detect import make_canvases
+    from cnnteach.canvases import make_canvases
 
     settings = dict(CANVAS, **(canvas or {}))
     canvases = make_canvases(images, labels, n, first_seed=first_seed, **settings)
@@ -420,7 +421,8 @@ def decode(
     if out.ndim != 3 or out.shape[1] != len(anchors) or out.shape[2] != n_out + 4:
         raise ValueError(
             f"outputs must have shape (N, {len(anchors)}, {n_out + 4}) (one row per anchor: "
-            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: pass model.predict(...) and its anchors"
+            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: pass model.predict(...) and "
+            "its anchors"
         )
     if not 0 <= float(score_threshold) <= 1:
         raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -472,8 +474,8 @@ def detect(model, canvases, *, anchors=None, batch_size: int = 64, **kwargs):
     >>> found = detect(load_detector(), canvas)  # doctest: +SKIP
     """
     from cnnteach._checks import unit_pixels
+    from cnnteach.callbacks import quiet_retracing
     from cnnteach.detect import _as_canvas_stack
-    from cnnteach.training import quiet_retracing
 
     stack, single = _as_canvas_stack(canvases)
     if anchors is None:
@@ -503,7 +505,7 @@ def evaluate(canvases, detections) -> dict:
     dict
         ``map50`` (:func:`cnnteach.scoring.mean_average_precision`, VOC all-point at IoU 0.5),
         ``ap`` ({digit: AP}), ``coco_map`` (COCO mAP@[.5:.95]) and ``coco`` (the twelve figures
-        of :func:`cnnteach.scoring.coco_evaluate`).
+        of :func:`cnnteach.coco.coco_evaluate`).
 
     Examples
     --------
@@ -513,11 +515,13 @@ def evaluate(canvases, detections) -> dict:
     >>> result["map50"], result["ap"], round(result["coco_map"], 3)
     (1.0, {4: 1.0}, 1.0)
     """
-    from cnnteach.scoring import coco_evaluate, mean_average_precision
+    from cnnteach.coco import coco_evaluate
+    from cnnteach.scoring import mean_average_precision
 
     if len(canvases) != len(detections):
         raise ValueError(
-            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per canvas"
+            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per "
+            "canvas"
         )
     data = dict(
         true_boxes=[c.boxes for c in canvases],

@@ -66,7 +66,8 @@ def _model_path(path) -> Path:
     path = default_model_path() if path is None else Path(path).expanduser()
     if path.suffix != ".keras":
         raise ValueError(
-            f"a model file name must end in .keras, got {path.name!r}: rename it, e.g. {path.stem}.keras"
+            f"a model file name must end in .keras, got {path.name!r}: rename it, e.g. "
+            f"{path.stem}.keras"
         )
     return path
 
@@ -86,7 +87,8 @@ def save_model(model, path=None) -> Path:
 
     Examples
     --------
-    >>> save_model(lesson_model(), "/tmp/cnnteach-doctest/lesson_model.keras").name  # doctest: +SKIP
+    >>> path = "/tmp/cnnteach-doctest/lesson_model.keras"  # doctest: +SKIP
+    >>> save_model(lesson_model(), path).name  # doctest: +SKIP
     'lesson_model.keras'
     """
     if not callable(getattr(model, "save", None)):
@@ -99,7 +101,8 @@ def save_model(model, path=None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ModelFileError(
-            f"cannot create the folder {path.parent} ({exc.strerror}): pass another path, or set {MODELS_ENV_VAR}"
+            f"cannot create the folder {path.parent} ({exc.strerror}): pass another path, or set "
+            f"{MODELS_ENV_VAR}"
         ) from None
     _remove_stale_partials(path)
     partial = path.with_name(f".{path.stem}-partial-{os.getpid()}.keras")
@@ -109,7 +112,8 @@ def save_model(model, path=None) -> Path:
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise ModelFileError(
-            f"cannot write {path} ({exc.strerror}): check the folder's permissions, or pass another path"
+            f"cannot write {path} ({exc.strerror}): check the folder's permissions, or pass "
+            "another path"
         ) from None
     return path
 
@@ -188,16 +192,19 @@ def load_trained_model(path=None, *, train_if_missing: bool = True, shapes=LESSO
     Examples
     --------
     >>> model = load_trained_model()  # doctest: +SKIP
-    Loaded the trained model lesson_model.keras from the course's models folder (default_model_path()).
-    >>> load_trained_model(123)
+    Loaded the trained model lesson_model.keras from the course's models folder
+    (default_model_path()).
+    >>> load_trained_model(123)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: a model path must be a file name such as 'lesson_model.keras', not the int 123: pass a str or pathlib.Path.
+    ValueError: a model path must be a file name such as 'lesson_model.keras', not the int 123:
+    pass a str or pathlib.Path.
     """
     path = _model_path(path)
     if path.is_dir():
         raise ModelFileError(
-            f"{path} is a folder, not a model file: remove or rename it, or pass the path of a .keras file"
+            f"{path} is a folder, not a model file: remove or rename it, or pass the path of a "
+            ".keras file"
         )
     if path.exists():
         model = _load_keras_file(path)
@@ -244,7 +251,10 @@ def _load_keras_file(path: Path):
 
     import keras
 
-    fix = "delete it and run lesson 08 again (or call load_trained_model(), which retrains when the file is missing)"
+    fix = (
+        "delete it and run lesson 08 again "
+        "(or call load_trained_model(), which retrains when the file is missing)"
+    )
     try:
         size = path.stat().st_size
     except OSError as exc:

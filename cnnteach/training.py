@@ -6,7 +6,10 @@
   ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the course's, and
   ``RECIPES["background"]`` fine-tunes lesson 12's digit-or-background classifier.
 * :func:`train` runs any recipe: every training in the course goes through it.
-* :func:`epoch_log` and :func:`step_clock` are the callbacks the lessons show.
+* :func:`make_datasets` and :func:`prepare_images` turn MNIST arrays into what ``fit`` reads.
+
+The callbacks the lessons show (one line per epoch, a step clock) live in
+:mod:`cnnteach.callbacks`.
 
 TensorFlow and Keras are imported inside the functions that need them, so importing this
 module is light.
@@ -14,56 +17,25 @@ module is light.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnteach.callbacks import _epoch_clock, epoch_log
 from cnnteach.models import background_model, blog_model, lesson_model
 
 __all__ = [
     "RECIPES",
     "Recipe",
     "TrainingRun",
-    "epoch_log",
     "get_recipe",
     "make_datasets",
     "prepare_images",
-    "quiet_retracing",
-    "step_clock",
     "train",
 ]
-
-
-@contextlib.contextmanager
-def quiet_retracing():
-    """Hide TensorFlow's "triggered tf.function retracing" warnings while ``predict`` runs.
-
-    Calling ``predict`` on several models, or on batches of several sizes, traces Keras'
-    predict function again each time; TensorFlow then logs a long warning (with a memory
-    address) that says nothing useful to a learner. Only the ``tensorflow`` logger's level
-    is raised, and only while the block runs.
-
-    Examples
-    --------
-    >>> with quiet_retracing():
-    ...     pass
-    """
-    if "tensorflow" not in sys.modules:
-        yield
-        return
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def prepare_images(images, *, scale: bool = True) -> np.ndarray:
@@ -95,7 +67,8 @@ def prepare_images(images, *, scale: bool = True) -> np.ndarray:
     array = np.asarray(images)
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise ValueError(
-            f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays load_mnist() returns"
+            f"images must be an array of numbers, got dtype {array.dtype}: pass the arrays "
+            "load_mnist() returns"
         )
     if array.ndim == 2:
         array = array[np.newaxis]
@@ -110,7 +83,8 @@ def prepare_images(images, *, scale: bool = True) -> np.ndarray:
         if scale and array.size and float(np.nanmax(array)) > 1.0:
             raise ValueError(
                 "float images must already lie in [0, 1], but their maximum is "
-                f"{float(np.nanmax(array)):g}: pass the uint8 images from load_mnist() or divide by 255 first"
+                f"{float(np.nanmax(array)):g}: pass the uint8 images from load_mnist() or divide "
+                "by 255 first"
             )
         return array.astype("float32")[..., np.newaxis]
     out = array.astype("float32")
@@ -252,7 +226,7 @@ class Recipe:
 
     @property
     def validation_images_per_step(self) -> int:
-        """Images per validation step: ``validation_batch_size``, or ``batch_size`` when it is None."""
+        """Images per validation step: ``validation_batch_size``, or ``batch_size`` if None."""
         return self.batch_size if self.validation_batch_size is None else self.validation_batch_size
 
     def learning_rate_schedule(self, total_steps: int):
@@ -310,7 +284,7 @@ class Recipe:
         return keras.optimizers.Adam(learning_rate=self.learning_rate_schedule(total_steps))
 
     def loss(self):
-        """The loss to minimise: sparse cross-entropy, or one-hot cross-entropy with label smoothing.
+        """The loss to minimise: sparse cross-entropy, or one-hot with label smoothing.
 
         Examples
         --------
@@ -419,16 +393,17 @@ RECIPES = {
 
 
 def get_recipe(recipe) -> Recipe:
-    """Return the :class:`Recipe` named ``recipe`` (``"blog"`` or ``"lesson"``), or ``recipe`` itself.
+    """Return the :class:`Recipe` named ``recipe`` (e.g. ``"lesson"``), or ``recipe`` itself.
 
     Examples
     --------
     >>> get_recipe("lesson").name
     'lesson'
-    >>> get_recipe("fast")
+    >>> get_recipe("fast")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: there is no recipe called 'fast': use one of 'blog', 'lesson', 'background', or pass a Recipe
+    ValueError: there is no recipe called 'fast': use one of 'blog', 'lesson', 'background',
+    or pass a Recipe
     """
     if isinstance(recipe, Recipe):
         return recipe
@@ -439,121 +414,6 @@ def get_recipe(recipe) -> Recipe:
 
 
 # ----------------------------------------------------------------------------- training
-def _format_logs(epoch: int, epochs: int, logs: dict, digits: int) -> str:
-    parts = [f"epoch {epoch}/{epochs}"]
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if key in logs:
-            parts.append(f"{key} {float(logs[key]):.{digits}f}")
-    return "  ".join(parts)
-
-
-def epoch_log(digits: int = 3):
-    """A Keras callback that prints one short, rounded line per epoch (use with ``verbose=0``).
-
-    Keras' own progress bar prints timings and many digits that change on every run; this
-    line does not, so stored lesson outputs stay comparable.
-
-    Parameters
-    ----------
-    digits : int, default 3
-        Decimals printed for the loss and the accuracies.
-
-    Examples
-    --------
-    >>> callback = epoch_log()  # doctest: +SKIP
-    >>> _format_logs(1, 3, {"loss": 0.123456, "accuracy": 0.96}, 3)
-    'epoch 1/3  loss 0.123  accuracy 0.960'
-    """
-    import keras
-
-    class EpochLog(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            epochs = self.params.get("epochs", "?") if self.params else "?"
-            print(_format_logs(epoch + 1, epochs, logs or {}, digits), flush=True)
-
-    return EpochLog()
-
-
-def _last_step(batch: int, steps_per_epoch: int | None) -> int:
-    """The step a batch-end report of Keras stands for.
-
-    With ``steps_per_execution`` above 1, Keras reports only the last step of each call into
-    TensorFlow, and numbers the last, shorter call of an epoch as if it were full; the
-    epoch's length puts that right.
-    """
-    return batch if steps_per_epoch is None else min(batch, steps_per_epoch - 1)
-
-
-def _steps_covered(previous_end: int, batch: int, steps_per_epoch: int | None) -> int:
-    """Gradient steps between two of Keras' batch-end reports."""
-    return _last_step(batch, steps_per_epoch) - previous_end
-
-
-def step_clock():
-    """A Keras callback that times gradient steps; read ``seconds_per_step`` after ``fit``.
-
-    Keras reports the end of every call into TensorFlow (one step, or ``steps_per_execution``
-    steps). The clock divides the time between two reports by the steps they cover and keeps
-    the median of all of them. The first call of every epoch is left out (it includes the
-    start of the epoch and, in the first, TensorFlow's one-off tracing), and a median shrugs
-    off a passing hiccup of the machine, so this is a steadier speed than an epoch's time.
-    Before any step was timed, ``seconds_per_step`` is ``nan``.
-
-    Examples
-    --------
-    >>> clock = step_clock()  # doctest: +SKIP
-    >>> run = train("lesson", x_train, y_train, callbacks=[clock])  # doctest: +SKIP
-    >>> round(clock.seconds_per_step * 188, 1)  # one epoch of 48,000 images  # doctest: +SKIP
-    2.2
-    >>> _steps_covered(19, 39, steps_per_epoch=24)  # the last call of the epoch ran 4 steps
-    4
-    """
-    import keras
-
-    class StepClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.intervals = []
-            self._last = None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._last = None
-
-        def on_train_batch_end(self, batch, logs=None):
-            now = time.perf_counter()
-            steps_per_epoch = (self.params or {}).get("steps")
-            if self._last is not None:
-                steps = _steps_covered(self._last[0], batch, steps_per_epoch)
-                if steps > 0:
-                    self.intervals.append((now - self._last[1]) / steps)
-            self._last = (_last_step(batch, steps_per_epoch), now)
-
-        @property
-        def seconds_per_step(self) -> float:
-            return float(np.median(self.intervals)) if self.intervals else float("nan")
-
-    return StepClock()
-
-
-def _epoch_clock():
-    """A callback that records the wall time of every epoch in its ``seconds`` list."""
-    import keras
-
-    class EpochClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-            self._start = None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochClock()
-
-
 @dataclass
 class TrainingRun:
     """What :func:`train` returns.
@@ -629,7 +489,7 @@ def train(
         Passed to ``keras.utils.set_random_seed`` before the model is built; None leaves the
         random state alone.
     log : bool, default True
-        Print one rounded line per epoch (:func:`epoch_log`).
+        Print one rounded line per epoch (:func:`~cnnteach.callbacks.epoch_log`).
     callbacks : sequence of keras.callbacks.Callback
         More callbacks for ``fit``.
 
@@ -651,10 +511,13 @@ def train(
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if recipe.validation_images_per_step < 1:
         raise ValueError(
-            f"the recipe's validation_batch_size must be at least 1, got {recipe.validation_batch_size}"
+            "the recipe's validation_batch_size must be at least 1, got "
+            f"{recipe.validation_batch_size}"
         )
     if recipe.steps is not None or recipe.objective is not None:
-        return _train_steps(
+        from cnnteach import _step_budget
+
+        return _step_budget.train_steps(
             recipe,
             x_train,
             y_train,
@@ -762,7 +625,8 @@ def make_datasets(
 
     Examples
     --------
-    >>> train_data, validation_data = make_datasets(np.zeros((10, 28, 28, 1), "float32"), np.arange(10), 4)  # doctest: +SKIP
+    >>> x = np.zeros((10, 28, 28, 1), "float32")
+    >>> train_data, validation_data = make_datasets(x, np.arange(10), 4)  # doctest: +SKIP
     >>> [len(list(train_data)), len(list(validation_data))]  # doctest: +SKIP
     [2, 1]
     """
@@ -782,7 +646,7 @@ def make_datasets(
 
 
 def _dataset(x, y, batch_size: int, shuffle_seed: int | None = None):
-    """A cached, batched, prefetched ``tf.data.Dataset``; reshuffled every epoch when a seed is given."""
+    """A cached, batched, prefetched ``tf.data.Dataset``; reshuffled every epoch given a seed."""
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).cache()
@@ -798,137 +662,3 @@ def _prepare_for(recipe: Recipe, images) -> np.ndarray:
     if array.dtype == np.float32 and array.ndim == 4:
         return array  # already prepared
     return prepare_images(array, scale=recipe.scale_pixels)
-
-
-# ----------------------------------------------------------------------------- step budgets
-def _prepare_inputs(recipe: Recipe, images) -> np.ndarray:
-    """Images as the recipe's network reads them (uint8 kept, to be scaled batch by batch)."""
-    if recipe.objective is None:
-        array = np.asarray(images)
-        return array if array.dtype == np.uint8 and array.ndim == 3 else _prepare_for(recipe, array)
-    array = np.asarray(images)
-    if array.dtype.kind == "f" and array.ndim == 4:
-        return array.astype("float32", copy=False)
-    if (
-        array.dtype.kind in "iu"
-        and array.ndim in (3, 4)
-        and array.size
-        and array.min() >= 0
-        and array.max() <= 255
-    ):
-        return array.astype(np.uint8, copy=False)
-    raise ValueError(
-        f"images must be uint8 pixels 0-255 of shape (N, H, W) or float32 (N, H, W, C), got "
-        f"{array.dtype} {array.shape}: pass the canvases' images stacked with np.stack"
-    )
-
-
-def _prepare_targets(recipe: Recipe, targets, n: int) -> np.ndarray:
-    if recipe.objective is None:
-        return recipe.targets(_integer_labels(targets, n, recipe.classes))
-    y = np.asarray(targets)
-    if y.dtype.kind not in "biuf" or y.ndim < 1 or y.shape[0] != n:
-        raise ValueError(
-            f"targets must be numbers with one row per image ({n} rows), got {y.dtype} {y.shape}: "
-            "make them with the function that goes with the recipe's loss"
-        )
-    return y.astype("float32", copy=False)
-
-
-def _gather_dataset(x, y, batch_size: int, scale: bool, *, seed: int | None, repeat: bool):
-    """Batches gathered by index from one in-memory copy; uint8 images scaled batch by batch."""
-    import tensorflow as tf
-
-    x_all, y_all = tf.constant(x), tf.constant(y)
-    indices = tf.data.Dataset.range(len(x))
-    if seed is not None:
-        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        indices = indices.repeat()
-    indices = indices.batch(batch_size, drop_remainder=repeat)
-
-    def gather(index):
-        images = tf.gather(x_all, index)
-        if images.dtype == tf.uint8:
-            images = tf.cast(images, tf.float32)
-            if scale:
-                images = images / 255.0
-            images = images[..., tf.newaxis]
-        return images, tf.gather(y_all, index)
-
-    options = tf.data.Options()
-    options.autotune.enabled = False  # its thread competes with training on small machines
-    return indices.map(gather).prefetch(2).with_options(options)
-
-
-def _train_steps(
-    recipe,
-    x_train,
-    y_train,
-    *,
-    model,
-    epochs,
-    validation_split,
-    validation_data,
-    seed,
-    log,
-    callbacks,
-) -> TrainingRun:
-    """:func:`train` for recipes with a step budget or their own objective."""
-    import keras
-
-    x = _prepare_inputs(recipe, x_train)
-    y = _prepare_targets(recipe, y_train, len(x))
-    if validation_data is None and not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
-    n_fit = len(x) - (int(len(x) * validation_split) if validation_data is None else 0)
-    if n_fit < 1:
-        raise ValueError(
-            f"validation_split={validation_split} leaves no image to train on: use a value below 1"
-        )
-    if recipe.steps is not None and int(recipe.steps) < 1:
-        raise ValueError(f"the recipe's steps must be at least 1, got {recipe.steps}")
-    if validation_data is not None:
-        x_val, y_val = validation_data
-        x_val = _prepare_inputs(recipe, x_val)
-        validation_data = (x_val, _prepare_targets(recipe, y_val, len(x_val)))
-    elif n_fit < len(x):
-        validation_data = (x[n_fit:], y[n_fit:])
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    if model is None:
-        model = recipe.build()
-    per_epoch = math.ceil(n_fit / recipe.batch_size)
-    total_steps = int(recipe.steps) if recipe.steps is not None else per_epoch * epochs
-    recipe.compile(model, total_steps)
-    clock = _epoch_clock()
-    all_callbacks = [clock] + ([epoch_log()] if log else []) + list(callbacks)
-    shuffle_seed = 0 if seed is None else seed
-    repeat = recipe.steps is not None
-    data = dict(
-        x=_gather_dataset(
-            x[:n_fit],
-            y[:n_fit],
-            recipe.batch_size,
-            recipe.scale_pixels,
-            seed=shuffle_seed,
-            repeat=repeat,
-        ),
-        shuffle=False,
-    )
-    if validation_data is not None:
-        data["validation_data"] = _gather_dataset(
-            *validation_data,
-            recipe.validation_images_per_step,
-            recipe.scale_pixels,
-            seed=None,
-            repeat=False,
-        )
-    if repeat:
-        data.update(epochs=1, steps_per_epoch=total_steps)
-    else:
-        data.update(epochs=epochs)
-    start = time.perf_counter()
-    history = model.fit(**data, callbacks=all_callbacks, verbose=0)
-    seconds = time.perf_counter() - start
-    return TrainingRun(model, dict(history.history), seconds, recipe, list(clock.seconds))

@@ -27,6 +27,24 @@ def mnist_dir() -> Path:
     return found
 
 
+@pytest.fixture(scope="module")
+def mnist_test(mnist_dir):
+    """The real MNIST test digits and labels, ``(x_test, y_test)``."""
+    from cnnteach.data import load_mnist
+
+    _, (x_test, y_test) = load_mnist(mnist_dir)
+    return x_test, y_test
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    """80 random uint8 28x28 images and labels 0-9: enough for a one-epoch training."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(80, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, size=80).astype(np.uint8)
+    return x, y
+
+
 @pytest.fixture
 def isolated_sources(tmp_path, monkeypatch):
     """No CNNTEACH_DATA, an empty per-user folder and an empty Keras cache, downloads forbidden."""

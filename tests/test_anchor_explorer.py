@@ -7,11 +7,12 @@ import pytest
 
 from cnnteach.anchor_explorer import anchor_coverage, anchor_explorer, parse_numbers, plot_anchors
 from cnnteach.boxes import make_anchors, pairwise_iou
-from cnnteach.detect import Canvas
+from cnnteach.canvases import Canvas
 
 
 def test_coverage_counts_boxes_with_a_good_anchor():
-    # one anchor per cell, 8 x 8, stride 8: a box equal to a cell is covered, one spanning four cells is not
+    # one anchor per cell, 8 x 8, stride 8: a box equal to a cell is covered, one spanning four
+    # cells is not
     boxes = [[8, 8, 16, 16], [4, 4, 12, 12], [0, 0, 32, 32]]
     found = anchor_coverage(boxes, (32, 32), stride=8, sizes=[8], ratios=[1])
     assert found.n_anchors == 16 and found.total == 3

@@ -25,10 +25,13 @@ from cnnteach.boxes import (
 )
 
 
-def test_boxes_and_scoring_import_without_tensorflow():
+def test_boxes_and_scoring_import_without_tensorflow_and_scoring_loads_lazily():
     code = (
         "import sys\n"
-        "import cnnteach.boxes, cnnteach.scoring\n"
+        "import cnnteach.boxes\n"
+        "lazy = [m for m in ('cnnteach.scoring', 'cnnteach.coco') if m in sys.modules]\n"
+        "assert not lazy, lazy\n"
+        "import cnnteach.coco, cnnteach.scoring\n"
         "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
@@ -37,10 +40,13 @@ def test_boxes_and_scoring_import_without_tensorflow():
 
 
 def test_scoring_names_still_reachable_from_boxes():
-    from cnnteach import scoring
+    from cnnteach import coco, scoring
+    from cnnteach.boxes import coco_evaluate, mean_average_precision
 
     assert boxes.average_precision is scoring.average_precision
     assert boxes.precision_recall_curve is scoring.precision_recall_curve
+    assert mean_average_precision is scoring.mean_average_precision
+    assert coco_evaluate is coco.coco_evaluate
     from cnnteach.boxes import _matches  # detect.py imports it from here
 
     assert _matches is scoring._matches

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnteach import arithmetic, boxes, detect, layer_figures, ops, plots, steps
+from cnnteach import arithmetic, boxes, canvases, detect, layer_figures, ops, plots, steps
 
 LIMIT_S = 10.0
 DOCUMENTED = (ValueError, TypeError)
@@ -172,8 +172,12 @@ CALLS = [
         "average_precision",
         dict(true_boxes=BOXES, pred_boxes=BOXES, pred_scores=[0.9, 0.8, 0.7]),
     ),
-    (detect, "make_canvas", dict(images=DIGITS, labels=LABELS, n_digits=2, size=64, seed=0, gap=0)),
-    (detect, "make_canvases", dict(images=DIGITS, labels=LABELS, n=2)),
+    (
+        canvases,
+        "make_canvas",
+        dict(images=DIGITS, labels=LABELS, n_digits=2, size=64, seed=0, gap=0),
+    ),
+    (canvases, "make_canvases", dict(images=DIGITS, labels=LABELS, n=2)),
     (detect, "sliding_windows", dict(image=np.zeros((40, 40), np.uint8), size=28, stride=4)),
     (
         detect,

@@ -22,7 +22,10 @@ def test_blog_model_is_the_2019_network_layer_by_layer():
         ("Dense", (None, 100), 36_100),
         ("Dense", (None, 10), 1_010),
     ]
-    got = [(type(l).__name__, tuple(l.output.shape), l.count_params()) for l in model.layers]
+    got = [
+        (type(layer).__name__, tuple(layer.output.shape), layer.count_params())
+        for layer in model.layers
+    ]
     assert got == expected
     assert model.count_params() == 37_210
     assert tuple(model.inputs[0].shape) == (None, 28, 28, 1)
@@ -33,8 +36,8 @@ def test_blog_model_is_the_2019_network_layer_by_layer():
         (1, 1),
         "valid",
     )
-    assert [l.pool_size for l in model.layers[1:3]] == [(2, 2), (2, 2)]
-    assert [l.activation.__name__ for l in (conv, model.layers[4], model.layers[5])] == [
+    assert [layer.pool_size for layer in model.layers[1:3]] == [(2, 2), (2, 2)]
+    assert [layer.activation.__name__ for layer in (conv, model.layers[4], model.layers[5])] == [
         "relu",
         "relu",
         "softmax",
@@ -45,7 +48,7 @@ def test_lesson_model_is_small_and_reads_mnist():
     model = lesson_model()
     assert model.count_params() == 56_714 <= 100_000
     assert tuple(model.inputs[0].shape) == (None, 28, 28, 1) and model.output_shape == (None, 10)
-    assert sum(type(l).__name__ == "Conv2D" for l in model.layers) == 2
+    assert sum(type(layer).__name__ == "Conv2D" for layer in model.layers) == 2
 
 
 def test_fresh_models_each_call():
@@ -53,7 +56,10 @@ def test_fresh_models_each_call():
 
 
 def test_importing_is_light():
-    code = "import sys, cnnteach.models, cnnteach.training, cnnteach.storage, cnnteach.evaluation; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    code = (
+        "import sys, cnnteach.models, cnnteach.training, cnnteach.storage, cnnteach.evaluation; "
+        "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

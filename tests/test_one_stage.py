@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cnnteach.boxes import BACKGROUND, IGNORE, decode_boxes, encode_boxes, pairwise_iou
-from cnnteach.detect import Canvas, Detections, make_canvases
+from cnnteach.canvases import Canvas, make_canvases
+from cnnteach.detect import Detections
 from cnnteach.one_stage import (
     ANCHORS,
     CANVAS,

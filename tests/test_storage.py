@@ -18,14 +18,6 @@ from cnnteach.training import RECIPES, get_recipe, prepare_images, train
 keras = pytest.importorskip("keras")
 
 
-@pytest.fixture(scope="module")
-def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, size=(80, 28, 28), dtype=np.uint8)
-    y = rng.integers(0, 10, size=80).astype(np.uint8)
-    return x, y
-
-
 def test_default_model_path(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNTEACH_MODELS", str(tmp_path / "m"))
     assert default_model_path() == tmp_path / "m" / "lesson_model.keras"

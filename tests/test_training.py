@@ -7,25 +7,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from cnnteach import training
+from cnnteach import _step_budget, training
 from cnnteach.training import (
     RECIPES,
     get_recipe,
     make_datasets,
     prepare_images,
-    step_clock,
     train,
 )
 
 keras = pytest.importorskip("keras")
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, size=(80, 28, 28), dtype=np.uint8)
-    y = rng.integers(0, 10, size=80).astype(np.uint8)
-    return x, y
 
 
 @pytest.mark.parametrize("name", ["blog", "lesson"])
@@ -88,25 +79,6 @@ def test_validation_steps_as_each_recipe_says(name, steps, tiny_data):
         RECIPES["lesson"].validation_images_per_step,
     ) == (10, 500)
     assert replace(RECIPES["blog"], validation_batch_size=40).validation_images_per_step == 40
-
-
-def test_step_clock_times_steps_not_start_up(tiny_data):
-    x, y = tiny_data
-    clock = step_clock()
-    assert np.isnan(clock.seconds_per_step)  # nothing timed yet
-    # 80 images, 16 per step: 5 steps per epoch in calls of 2, 2 and 1 step; the first call of
-    # each epoch is left out, so 2 intervals per epoch are timed.
-    recipe = replace(RECIPES["lesson"], batch_size=16, steps_per_execution=2)
-    run = train(recipe, x, y, epochs=2, validation_split=0, log=False, callbacks=[clock])
-    assert len(clock.intervals) == 4 and all(t > 0 for t in clock.intervals)
-    assert (
-        0 < clock.seconds_per_step * 5 < run.epoch_seconds[0]
-    )  # the first epoch also traced the step
-    assert training._steps_covered(1, 3, steps_per_epoch=5) == 2
-    assert (
-        training._steps_covered(3, 5, steps_per_epoch=5) == 1
-    )  # Keras numbers the short last call as full
-    assert training._steps_covered(3, 5, steps_per_epoch=None) == 2
 
 
 def test_make_datasets_splits_like_keras():
@@ -176,7 +148,8 @@ def test_label_smoothing_trains_on_one_hot_targets(tiny_data):
     x, y = tiny_data
     run = train(replace(lesson, batch_size=40), x, y, epochs=1, validation_split=0.5, log=False)
     assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    # The smoothed loss cannot go below the entropy of the smoothed target (0.50 for 0.1 over 10 digits).
+    # The smoothed loss cannot go below the entropy of the smoothed target (0.50 for 0.1 over 10
+    # digits).
     smoothed = np.full(10, 0.01)
     smoothed[0] = 0.91
     assert run.history["loss"][0] > -(smoothed * np.log(smoothed)).sum() > 0.5
@@ -209,7 +182,7 @@ def test_one_hot_labels_are_accepted(tiny_data):
     assert np.isfinite(run.history["loss"][0])
 
 
-# ----------------------------------------------------------------------------- step budgets and objectives
+# ------------------------------------------------------------------ step budgets and objectives
 def _tiny_regressor():
     return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
 
@@ -260,7 +233,7 @@ def test_objective_recipes_check_their_inputs():
 
 def test_classifier_recipes_keep_their_path(tiny_data, monkeypatch):
     calls = []
-    monkeypatch.setattr(training, "_train_steps", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_step_budget, "train_steps", lambda *a, **k: calls.append(1))
     x, y = tiny_data
     train("blog", x[:20], y[:20], epochs=1, validation_split=0.0, log=False)
     assert calls == []  # bit-identical: the blog and lesson recipes never take the step-budget path

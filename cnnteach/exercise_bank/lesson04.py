@@ -1,4 +1,7 @@
-"""Checkers for lesson 04, how a network learns (solutions live in notebooks/04_how_a_network_learns.ipynb)."""
+"""Checkers for lesson 04, how a network learns.
+
+The solutions live in notebooks/04_how_a_network_learns.ipynb.
+"""
 
 from __future__ import annotations
 
@@ -70,27 +73,35 @@ _dense_params = number_exercise(
         (_TOTAL - _HIDDEN, _TOTAL - _CLASSES): (
             "One layer is missing its biases: every neuron of both layers has one bias."
         ),
-        _FIRST: "That is the first layer only; add the Dense(10) layer, which reads the 64 hidden outputs.",
-        _SECOND: "That is the second layer only; add the Dense(64) layer, which reads the 784 pixels.",
+        _FIRST: (
+            "That is the first layer only; add the Dense(10) layer, which reads the 64 hidden "
+            "outputs."
+        ),
+        _SECOND: (
+            "That is the second layer only; add the Dense(64) layer, which reads the 784 pixels."
+        ),
         _FIRST + _INPUTS * _CLASSES + _CLASSES: (
             "The Dense(10) layer reads the 64 outputs of the hidden layer, not the 784 pixels."
         ),
         _INPUTS * _CLASSES + _CLASSES: (
-            "That is a single Dense(10) on the pixels; this network has a hidden layer of 64 neurons first."
+            "That is a single Dense(10) on the pixels; this network has a hidden layer of 64 "
+            "neurons first."
         ),
         (_TOTAL + _HIDDEN, _TOTAL + _CLASSES, _TOTAL + _HIDDEN + _CLASSES): (
-            "Activations such as ReLU and softmax have no parameters; count only weights and biases."
+            "Activations such as ReLU and softmax have no parameters; count only weights and "
+            "biases."
         ),
     },
     otherwise=(
-        "Count each layer as (inputs x neurons) weights plus one bias per neuron, then add the two layers."
+        "Count each layer as (inputs x neurons) weights plus one bias per neuron, then add the "
+        "two layers."
     ),
     explanation=_DENSE_EXPLANATION,
 )
 _with_notes(_dense_params, "04.dense-params", _DENSE_EXPLANATION, "one whole number")
 
 
-# ----------------------------------------------------------------------------- 04.predict-grad-shape
+# ---------------------------------------------------------------------------- 04.predict-grad-shape
 _SHAPE_EXPLANATION = (
     "images.T is (784, 32) and p - y_onehot is (32, 10), so the product is (784, 10): one "
     "number per weight, the shape of W. The batch size disappears in the sum over images."
@@ -119,7 +130,8 @@ _grad_shape = shape_exercise(
         ),
     },
     otherwise=(
-        "(a, b) @ (b, c) has shape (a, c): work it out from images.T, (784, 32), and p - y_onehot, (32, 10)."
+        "(a, b) @ (b, c) has shape (a, c): work it out from images.T, (784, 32), and p - "
+        "y_onehot, (32, 10)."
     ),
     axes=("rows", "columns"),
     explanation=_SHAPE_EXPLANATION,
@@ -130,7 +142,10 @@ _grad_shape = shape_exercise(
 def _(answer):
     if isinstance(answer, np.ndarray) and (answer.ndim != 1 or answer.size > 8):
         note = _array_note(answer) or "That is an array"
-        return f"{note.replace(', not the answer asked for', '')}, not its shape: write the shape as a tuple such as (2, 3)."
+        return (
+            f"{note.replace(', not the answer asked for', '')}, not its shape: write the shape as "
+            "a tuple such as (2, 3)."
+        )
     if isinstance(answer, (list, tuple)) and any(isinstance(v, (list, tuple)) for v in answer):
         return "Your shape has a list inside a list: write it as one flat tuple such as (2, 3)."
     return _grad_shape(answer)
@@ -166,7 +181,10 @@ def _near(value: float, target: float, tol: float = 5e-3) -> bool:
 )
 def _(answer):
     if isinstance(answer, np.ndarray) and answer.shape == (2, 3):
-        return "That is the whole gradient of W_tiny; the question asks for one entry of it: take [1, 2]."
+        return (
+            "That is the whole gradient of W_tiny; the question asks for one entry of it: take "
+            "[1, 2]."
+        )
     note = _array_note(answer)
     if note:
         return f"{note}: give one number."
@@ -179,14 +197,18 @@ def _(answer):
     if _near(value, -_RIGHT_TINY):
         return "The sign is flipped: the gradient uses p - y (probability minus label), not y - p."
     if _near(value, _tiny_gradient(divide_by=1)):
-        return "That is the sum over the two images; the loss is their mean, so divide by n = 2 images."
+        return (
+            "That is the sum over the two images; the loss is their mean, so divide by n = 2 "
+            "images."
+        )
     if _near(value, _tiny_gradient(divide_by=3)):
         return "You divided by 3, the number of classes; divide by n, the number of images (2)."
     if _near(value, _tiny_gradient(divide_by=4)):
         return "You divided by 4; the mean over the batch divides by the number of images only, 2."
     if _near(value, _tiny_gradient(pixel=0)):
         return (
-            "That is the weight from pixel 0; W_tiny[1, 2] multiplies pixel 1, the second column of "
+            "That is the weight from pixel 0; W_tiny[1, 2] multiplies pixel 1, the second column "
+            "of "
             "X_tiny (counting starts at 0)."
         )
     if _near(value, _tiny_gradient(with_y=False)):
@@ -204,7 +226,8 @@ def _(answer):
         )
     return (
         "For each image take pixel 1 (the second column of X_tiny) times (p - y) for class 2, "
-        "with p = 1/3 and y = 1 only for the image whose label is 2; then average over the two images."
+        "with p = 1/3 and y = 1 only for the image whose label is 2; then average over the two "
+        "images."
     )
 
 
@@ -331,7 +354,10 @@ def _(sgd_step):
         except AnswerError as exc:
             return f"{str(exc)[:1].upper()}{str(exc)[1:]}."
         if not np.array_equal(args[2], images) or not np.array_equal(args[3], labels):
-            return "Your function changed the images or labels it was given; compute new arrays instead."
+            return (
+                "Your function changed the images or labels it was given; compute new arrays "
+                "instead."
+            )
         if not np.array_equal(args[0], W) or not np.array_equal(args[1], b):
             return (
                 "Your function changed the W or b it was given (`W -= ...` overwrites the caller's "
@@ -347,14 +373,20 @@ def _(sgd_step):
         if new_W.shape == b.shape and new_b.shape == W.shape:
             return "Right pieces, wrong order: return the new W first, then the new b."
         if new_W.shape != W.shape:
-            return f"The new W must have W's shape {W.shape}, not {new_W.shape} (on input {_describe(W, images, labels, rate)})."
+            return (
+                f"The new W must have W's shape {W.shape}, not {new_W.shape} (on input "
+                f"{_describe(W, images, labels, rate)})."
+            )
         if new_b.shape != b.shape:
             return f"The new b must have b's shape {b.shape}, not {new_b.shape}."
         want_W, want_b = -rate * grad_W, -rate * grad_b
         if _close(new_W, W + want_W) and _close(new_b, b + want_b):
             continue
         if _close(new_W, grad_W) and _close(new_b, grad_b):
-            return "You returned the gradients; return the new weights, W - learning_rate * grad_W and b - learning_rate * grad_b."
+            return (
+                "You returned the gradients; return the new weights, W - learning_rate * grad_W "
+                "and b - learning_rate * grad_b."
+            )
         if _close(new_W, want_W) and _close(new_b, want_b):
             return "You returned the step alone; add it to the weights: W - learning_rate * grad_W."
         step_W, step_b = new_W - W, new_b - b
@@ -373,9 +405,15 @@ def _(sgd_step):
         factor = _step_factor(step_W, want_W)
         if factor is not None and not math.isclose(factor, 1, rel_tol=1e-4):
             if math.isclose(factor, -1, rel_tol=1e-4):
-                return "You stepped uphill: subtract learning_rate times the gradient (W - rate * grad), don't add it."
+                return (
+                    "You stepped uphill: subtract learning_rate times the gradient (W - rate * "
+                    "grad), don't add it."
+                )
             if math.isclose(factor, len(images), rel_tol=1e-4) and len(images) > 1:
-                return "Your step is len(images) times too big: the loss is a mean, so divide the gradient by the number of images."
+                return (
+                    "Your step is len(images) times too big: the loss is a mean, so divide the "
+                    "gradient by the number of images."
+                )
             if math.isclose(factor, 1 / rate**2, rel_tol=1e-4):
                 return "Multiply the gradient by learning_rate; don't divide by it."
             if math.isclose(factor, 1 / rate, rel_tol=1e-4):
@@ -384,13 +422,25 @@ def _(sgd_step):
                 return "Divide by the number of images, len(images), not by the number of classes."
             if math.isclose(factor, len(images) / W.shape[0], rel_tol=1e-4):
                 return "Divide by the number of images, len(images), not by the number of pixels."
-            return f"Your step for W is {factor:.3g} times the right one (on input {_describe(W, images, labels, rate)})."
+            return (
+                f"Your step for W is {factor:.3g} times the right one (on input "
+                f"{_describe(W, images, labels, rate)})."
+            )
         if factor is not None:  # W is right, so b is wrong
             if _close(step_b, 0):
-                return "W is right, but b did not change: update the bias too, b - learning_rate * grad_b."
+                return (
+                    "W is right, but b did not change: update the bias too, b - learning_rate * "
+                    "grad_b."
+                )
             if _close(step_b, -want_b):
-                return "W is right, but b stepped uphill: subtract learning_rate times the bias gradient."
-            return "W is right, but not b: the bias gradient is the mean of p - y_onehot over the images."
+                return (
+                    "W is right, but b stepped uphill: subtract learning_rate times the bias "
+                    "gradient."
+                )
+            return (
+                "W is right, but not b: the bias gradient is the mean of p - y_onehot over the "
+                "images."
+            )
         return (
             "Your new W is not W - learning_rate * gradient. The weight gradient is "
             f"images.T @ (p - y_onehot) / len(images), with p the softmax of images @ W + b "

@@ -8,8 +8,12 @@ from cnnteach.exercises import call, exercise, expect_array, expect_number
 
 @exercise(
     "13.anchor-count",
-    "How many anchors does make_anchors give for a 128 × 128 canvas at stride 8, with 3 sizes and 2 ratios?",
-    explanation="128 / 8 = 16 cells per axis, 16 × 16 = 256 cells, 3 × 2 = 6 anchors per cell: 256 × 6 = 1,536 anchors.",
+    "How many anchors does make_anchors give for a 128 × 128 canvas at stride 8, with 3 sizes and "
+    "2 ratios?",
+    explanation=(
+        "128 / 8 = 16 cells per axis, 16 × 16 = 256 cells, 3 × 2 = 6 anchors per cell: 256 × 6 = "
+        "1,536 anchors."
+    ),
 )
 def _(answer):
     value = expect_number(answer, integer=True)
@@ -35,7 +39,8 @@ def _(answer):
     "Encode the box (14, 8, 34, 48) against the anchor (10, 10, 30, 30): give (tx, ty, tw, th).",
     explanation=(
         "Anchor: centre (20, 20), 20 wide, 20 tall. Box: centre (24, 28), 20 wide, 40 tall. "
-        "tx = (24 − 20) / 20 = 0.2, ty = (28 − 20) / 20 = 0.4, tw = log(20 / 20) = 0, th = log(40 / 20) = log 2 ≈ 0.693."
+        "tx = (24 − 20) / 20 = 0.2, ty = (28 − 20) / 20 = 0.4, tw = log(20 / 20) = 0, th = log(40 "
+        "/ 20) = log 2 ≈ 0.693."
     ),
 )
 def _(answer):
@@ -46,7 +51,10 @@ def _(answer):
     if np.allclose(values, [4, 8, 0, np.log(2)], atol=1e-3) or np.allclose(
         values[:2], [4, 8], atol=1e-3
     ):
-        return "tx and ty are measured in anchor widths and heights: divide the centre shift by the anchor's size."
+        return (
+            "tx and ty are measured in anchor widths and heights: divide the centre shift by the "
+            "anchor's size."
+        )
     if np.allclose(values[2:], [1, 2], atol=1e-3):
         return "tw and th are logarithms of the size ratios: log(20 / 20) and log(40 / 20)."
     if np.allclose(values[2:], [0, np.log10(2)], atol=1e-3):
@@ -57,7 +65,10 @@ def _(answer):
         return "Compare the centres, not the top-left corners: the box's centre is (24, 28)."
     if np.allclose(values, [0.4, 0.2, np.log(2), 0.0], atol=1e-3):
         return "The order is (tx, ty, tw, th): x before y, width before height."
-    return "Find both centres and sizes first; then tx = (gx − ax) / aw, ty = (gy − ay) / ah, tw = log(gw / aw), th = log(gh / ah)."
+    return (
+        "Find both centres and sizes first; then tx = (gx − ax) / aw, ty = (gy − ay) / ah, tw = "
+        "log(gw / aw), th = log(gh / ah)."
+    )
 
 
 def _decode_cases():
@@ -72,10 +83,13 @@ def _decode_cases():
 
 @exercise(
     "13.decode",
-    "Write my_decode(anchor, deltas): apply offsets (tx, ty, tw, th) to an anchor and return the box (x_min, y_min, x_max, y_max).",
+    "Write my_decode(anchor, deltas): apply offsets (tx, ty, tw, th) to an anchor and return the "
+    "box (x_min, y_min, x_max, y_max).",
     explanation=(
-        "Centre and size of the anchor: ax = (x_min + x_max) / 2, aw = x_max − x_min, and the same for y. The box has centre "
-        "(ax + tx · aw, ay + ty · ah) and size (aw · exp(tw), ah · exp(th)); its corners are the centre ∓ half the size."
+        "Centre and size of the anchor: ax = (x_min + x_max) / 2, aw = x_max − x_min, and the "
+        "same for y. The box has centre "
+        "(ax + tx · aw, ay + ty · ah) and size (aw · exp(tw), ah · exp(th)); its corners are the "
+        "centre ∓ half the size."
     ),
 )
 def _(function):
@@ -99,8 +113,14 @@ def _(function):
         if np.allclose(got[2:] - got[:2], [aw * (1 + deltas[2]), ah * (1 + deltas[3])], atol=1e-6):
             return "tw and th are logarithms: the width is aw · exp(tw), not aw · (1 + tw)."
         if np.allclose((got[:2] + got[2:]) / 2, [ax + deltas[0], ay + deltas[1]], atol=1e-6):
-            return "tx and ty are in anchor widths and heights: the centre moves by tx · aw and ty · ah pixels."
-        return f"For anchor {anchor.round(2).tolist()} and offsets {deltas.round(2).tolist()} expected {want.round(3).tolist()}, got {got.round(3).tolist()}."
+            return (
+                "tx and ty are in anchor widths and heights: the centre moves by tx · aw and ty · "
+                "ah pixels."
+            )
+        return (
+            f"For anchor {anchor.round(2).tolist()} and offsets {deltas.round(2).tolist()} "
+            f"expected {want.round(3).tolist()}, got {got.round(3).tolist()}."
+        )
     return None
 
 
@@ -114,10 +134,13 @@ POSITIVE_LABELS = np.array([7, 1])
 
 @exercise(
     "13.positive-anchors",
-    "Predict: which class does assign_anchors give each of the 5 anchors (digit, 10 for background, -1 for ignore)?",
+    "Predict: which class does assign_anchors give each of the 5 anchors (digit, 10 for "
+    "background, -1 for ignore)?",
     explanation=(
-        "IoUs with the 7: 1, 0.667, 0.333, 0, 0; with the 1: 0, 0, 0, 0.429, 0. Anchors 0 and 1 reach 0.5: class 7. Anchor 2 "
-        "is below 0.4: background. Anchor 3 is the 1's best anchor: positive even at 0.429 (every true box gets its best "
+        "IoUs with the 7: 1, 0.667, 0.333, 0, 0; with the 1: 0, 0, 0, 0.429, 0. Anchors 0 and 1 "
+        "reach 0.5: class 7. Anchor 2 "
+        "is below 0.4: background. Anchor 3 is the 1's best anchor: positive even at 0.429 (every "
+        "true box gets its best "
         "anchor). Anchor 4 touches nothing: background. So [7, 7, 10, 1, 10]."
     ),
 )
@@ -130,20 +153,39 @@ def _(answer):
     if got == want:
         return None
     if got[3] == -1:
-        return "Anchor 3's IoU with the 1 is only 0.43, but it is that box's best anchor: every true box keeps its best anchor."
+        return (
+            "Anchor 3's IoU with the 1 is only 0.43, but it is that box's best anchor: every true "
+            "box keeps its best anchor."
+        )
     if got[3] == 10:
-        return "Anchor 3 overlaps the narrow 1 (IoU 0.43); it is that box's best anchor, so it is positive."
+        return (
+            "Anchor 3 overlaps the narrow 1 (IoU 0.43); it is that box's best anchor, so it is "
+            "positive."
+        )
     if got[2] == -1:
-        return "Anchor 2's IoU with the 7 is 1/3, below negative_iou = 0.4: that is background, not ignored."
+        return (
+            "Anchor 2's IoU with the 7 is 1/3, below negative_iou = 0.4: that is background, not "
+            "ignored."
+        )
     if got[1] != 7:
-        return "Anchor 1 is the 7's box moved 4 pixels down: IoU 160 / 240 ≈ 0.67, at least 0.5, so it is a 7."
-    return "Compute each anchor's IoU with both boxes: at least 0.5 is that digit, below 0.4 background (10), between ignored (-1)."
+        return (
+            "Anchor 1 is the 7's box moved 4 pixels down: IoU 160 / 240 ≈ 0.67, at least 0.5, so "
+            "it is a 7."
+        )
+    return (
+        "Compute each anchor's IoU with both boxes: at least 0.5 is that digit, below 0.4 "
+        "background (10), between ignored (-1)."
+    )
 
 
 @exercise(
     "13.mined-negatives",
-    "A canvas has 23 positive anchors and 1,200 background anchors. How many background anchors does 3:1 hard-negative mining keep in the loss?",
-    explanation="Three negatives per positive: 3 × 23 = 69, the 69 background anchors with the highest loss. The other 1,131 cost nothing.",
+    "A canvas has 23 positive anchors and 1,200 background anchors. How many background anchors "
+    "does 3:1 hard-negative mining keep in the loss?",
+    explanation=(
+        "Three negatives per positive: 3 × 23 = 69, the 69 background anchors with the highest "
+        "loss. The other 1,131 cost nothing."
+    ),
 )
 def _(answer):
     value = expect_number(answer, integer=True)

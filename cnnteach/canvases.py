@@ -278,6 +278,10 @@ def make_canvas(
     return _compose_scaled(images, labels, n_digits, size, seed, gap, scale)
 
 
+#: The most canvases :func:`make_canvases` makes in one call (each is a separate array).
+MAX_CANVASES = 100_000
+
+
 def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> list[Canvas]:
     """Make ``n`` canvases with seeds ``first_seed, first_seed + 1, ...`` (see :func:`make_canvas`).
 
@@ -292,6 +296,6 @@ def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> l
     >>> [len(c.boxes) for c in make_canvases(digits, np.arange(6), 2, n_digits=2)]
     [2, 2]
     """
-    n = whole(n, "n", minimum=0)
+    n = whole(n, "n", minimum=0, maximum=MAX_CANVASES)
     first_seed = whole(first_seed, "first_seed", minimum=0)
     return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(n)]

@@ -27,32 +27,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from cnnteach.notebook_io import strip_tensorflow_log
+
 ROOT = Path(__file__).resolve().parent.parent
-# TensorFlow's C++ start-up log (written to the kernel's fd 2): noise on GitHub, never compared.
-TF_LOG = re.compile(
-    r"^(WARNING: All log messages before "
-    r"absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\]"
-    r"|To enable the following instructions:)"
-)
 
 
 def drop_tensorflow_log(notebook) -> None:
-    """Remove TensorFlow's C++ log lines from stored stderr, and stderr outputs left empty."""
-    for cell in notebook.cells:
-        kept = []
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines = [
-                    line
-                    for line in output["text"].splitlines(keepends=True)
-                    if not TF_LOG.match(line)
-                ]
-                if not "".join(lines).strip():
-                    continue
-                output["text"] = "".join(lines)
-            kept.append(output)
-        if "outputs" in cell:
-            cell["outputs"] = kept
+    """Remove TensorFlow's C++ log lines from stored stderr (see cnnteach.notebook_io)."""
+    strip_tensorflow_log(notebook)
 
 
 RUNTIME = re.compile(r"(\*\*Runtime:\*\* about )(\d+)( s\b)")

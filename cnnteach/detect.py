@@ -4,7 +4,8 @@ Lesson 12 builds a small object detector out of the digit classifier, the way de
 done before R-CNN.
 
 * :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image
-  and returns the image, the ground-truth boxes and the labels.
+  and returns the image, the ground-truth boxes and the labels; with ``scale=(low, high)``
+  every digit is first resized by its own random factor (lesson 13's digits of many sizes).
 * :func:`sliding_windows` cuts every window the classifier will look at.
 * :func:`detect_digits` classifies all windows of one or many canvases in ONE ``predict``
   call, keeps the confident ones (a background class, a confidence threshold, or both),
@@ -56,6 +57,7 @@ __all__ = [
     "detect_digits",
     "fully_convolutional",
     "make_canvas",
+    "INK_FLOOR",
     "MAX_CANVAS",
     "make_canvases",
     "make_window_dataset",

@@ -18,7 +18,18 @@ import numpy as np
 
 from cnnteach.boxes import make_anchors, pairwise_iou
 
-__all__ = ["Coverage", "anchor_coverage", "anchor_explorer", "parse_numbers", "plot_anchors"]
+__all__ = [
+    "STRIDES",
+    "Coverage",
+    "anchor_coverage",
+    "anchor_explorer",
+    "check_stride",
+    "parse_numbers",
+    "plot_anchors",
+]
+
+#: The strides the explorer's slider offers.
+STRIDES = (4, 8, 16, 32)
 
 
 class Coverage(NamedTuple):
@@ -50,29 +61,86 @@ class Coverage(NamedTuple):
         )
 
 
+def _shown(text) -> str:
+    """A setting as the learner typed it: a sequence as ``12, 20, 32``, a string as it is."""
+    if isinstance(text, str):
+        return repr(text)
+    try:
+        return ", ".join(f"{float(v):g}" for v in np.ravel(text))
+    except (TypeError, ValueError):
+        return repr(text)
+
+
 def parse_numbers(text, name: str) -> tuple:
-    """``"12, 20, 32"`` (or a sequence) as a tuple of positive floats; else one clear ValueError.
+    """``"12, 20, 32"`` (or a sequence) as a tuple of positive floats, or one clear ValueError.
 
     Examples
     --------
     >>> parse_numbers("12, 20 32", "sizes")
     (12.0, 20.0, 32.0)
+    >>> parse_numbers((0.5, 1), "ratios")
+    (0.5, 1.0)
     """
+    example = "0.5, 1, 2" if name == "ratios" else "12, 20, 32"
     if isinstance(text, str):
         parts = text.replace(",", " ").split()
+    elif np.ndim(text) == 0 and not isinstance(text, (int, float, np.number)):
+        parts = [text]
     else:
-        parts = list(np.ravel(text))
+        parts = list(np.ravel(np.asarray(text, dtype=object)))
     try:
+        if any(isinstance(p, bool) for p in parts):
+            raise TypeError
         values = tuple(float(p) for p in parts)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{name} must be positive numbers separated by commas, such as 12, 20, 32; got {text!r}"
+            f"{name} must be positive numbers separated by commas, such as {example}; "
+            f"got {_shown(text)}"
         ) from None
     if not values or not all(np.isfinite(v) and v > 0 for v in values):
         raise ValueError(
-            f"{name} must be one or more positive numbers, such as 12, 20, 32; got {text!r}"
+            f"{name} must be one or more positive numbers, such as {example}; got {_shown(text)}"
         )
     return values
+
+
+def check_stride(stride, canvas_shape) -> tuple[int, int, int]:
+    """``stride`` and the canvas ``(height, width)`` as whole numbers, or one clear ValueError.
+
+    Examples
+    --------
+    >>> check_stride(8, (96, 96))
+    (8, 96, 96)
+    >>> check_stride(8.7, (96, 96))
+    Traceback (most recent call last):
+    ...
+    ValueError: stride must be a whole number of pixels from 1 to the canvas side (96), got 8.7
+    """
+    shape = np.asarray(canvas_shape, dtype=object).ravel()
+    try:
+        height, width = (float(v) for v in shape)
+        if isinstance(canvas_shape, str) or not (height.is_integer() and width.is_integer()):
+            raise ValueError
+        if height < 1 or width < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"canvas_shape must be (height, width), two whole numbers such as (96, 96); "
+            f"got {canvas_shape!r}"
+        ) from None
+    height, width = int(height), int(width)
+    side = min(height, width)
+    try:
+        value = float(stride)
+        ok = not isinstance(stride, (bool, str)) and value.is_integer() and 1 <= value <= side
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"stride must be a whole number of pixels from 1 to the canvas side ({side}), "
+            f"got {stride!r}"
+        )
+    return int(value), height, width
 
 
 def anchor_coverage(
@@ -96,22 +164,32 @@ def anchor_coverage(
     -------
     Coverage
 
+    Raises
+    ------
+    ValueError
+        For a stride that is not a whole number from 1 to the canvas side, a canvas_shape that
+        is not two whole numbers, sizes or ratios that are not positive numbers, or boxes that
+        are not 4 numbers each.
+
     Examples
     --------
-    >>> digits = [[8, 4, 16, 20], [40, 40, 80, 80]]
-    >>> found = anchor_coverage(digits, (96, 96), stride=8, sizes=[12], ratios=[0.5, 1])
+    >>> boxes = [[8, 4, 16, 20], [40, 40, 80, 80]]
+    >>> found = anchor_coverage(boxes, (96, 96), stride=8, sizes=[12], ratios=[0.5, 1])
     >>> print(found)
     1 of 2 digits have an anchor with IoU >= 0.5 (288 anchors)
     >>> found.best_iou.round(2).tolist()
     [0.89, 0.09]
     """
-    if isinstance(true_boxes, (list, tuple)) and true_boxes and np.ndim(true_boxes[0]) == 2:
-        true_boxes = np.concatenate([np.asarray(b, float).reshape(-1, 4) for b in true_boxes])
-    boxes = np.asarray(true_boxes, dtype=float).reshape(-1, 4)
-    height, width = (int(v) for v in canvas_shape)
-    stride = int(stride)
-    if stride < 1 or height < stride or width < stride:
-        raise ValueError(f"stride must be a whole number from 1 to the canvas side, got {stride}")
+    try:
+        if isinstance(true_boxes, (list, tuple)) and true_boxes and np.ndim(true_boxes[0]) == 2:
+            true_boxes = np.concatenate([np.asarray(b, float).reshape(-1, 4) for b in true_boxes])
+        boxes = np.asarray(true_boxes, dtype=float).reshape(-1, 4)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "true_boxes must be boxes (x_min, y_min, x_max, y_max), 4 numbers each, "
+            "or a list of such arrays (one per canvas)"
+        ) from None
+    stride, height, width = check_stride(stride, canvas_shape)
     anchors = make_anchors(
         (height // stride, width // stride),
         stride,
@@ -126,6 +204,23 @@ def anchor_coverage(
     )
 
 
+def _check_cell(cell, rows: int, cols: int) -> tuple[int, int]:
+    """``cell`` as ``(row, col)`` on a ``rows`` × ``cols`` map (default the middle cell)."""
+    if cell is None:
+        return rows // 2, cols // 2
+    try:
+        row, col = (float(v) for v in cell)
+        ok = row.is_integer() and col.is_integer() and 0 <= row < rows and 0 <= col < cols
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"cell must be (row, col) on the {rows} × {cols} feature map, "
+            f"row from 0 to {rows - 1} and col from 0 to {cols - 1}; got {cell!r}"
+        )
+    return int(row), int(col)
+
+
 def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None):
     """Draw one cell's anchors (grey) and each digit's best anchor (green at IoU >= 0.5, red below).
 
@@ -136,20 +231,27 @@ def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None
     stride, sizes, ratios
         As :func:`anchor_coverage`.
     cell : (int, int), optional
-        ``(row, col)`` of the cell whose anchors are all drawn; default the middle cell.
+        ``(row, col)`` of the feature-map cell whose anchors are all drawn (default the middle
+        cell); a cell off the map is refused with a ValueError.
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ValueError
+        For a stride that is not a whole number from 1 to the canvas side, sizes or ratios that
+        are not positive numbers, or a cell off the feature map.
+
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
-    >>> blank = np.zeros((96, 96))
-    >>> ax = plot_anchors(blank, [[4, 4, 12, 20]], stride=8, sizes=[12], ratios=[0.5, 1])
+    >>> image, boxes = np.zeros((96, 96)), [[4, 4, 12, 20]]
+    >>> ax = plot_anchors(image, boxes, stride=8, sizes=[12], ratios=[0.5, 1])
     >>> len(ax.patches)  # 2 anchors of the middle cell, 1 best anchor, 1 true box
     4
     >>> plt.close("all")
@@ -157,12 +259,14 @@ def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None
     from cnnteach.detect import plot_boxes
 
     picture = np.asarray(image)
-    boxes = np.asarray(true_boxes, float).reshape(-1, 4)
-    found = anchor_coverage(boxes, picture.shape, stride=stride, sizes=sizes, ratios=ratios)
+    if picture.ndim != 2:
+        raise ValueError(f"image must be one 2-D canvas (height, width), got shape {picture.shape}")
+    found = anchor_coverage(true_boxes, picture.shape, stride=stride, sizes=sizes, ratios=ratios)
     sizes, ratios = parse_numbers(sizes, "sizes"), parse_numbers(ratios, "ratios")
-    rows, cols = picture.shape[0] // int(stride), picture.shape[1] // int(stride)
-    anchors = make_anchors((rows, cols), int(stride), sizes, ratios)
-    row, col = cell if cell is not None else (rows // 2, cols // 2)
+    stride, height, width = check_stride(stride, picture.shape[:2])
+    rows, cols = height // stride, width // stride
+    anchors = make_anchors((rows, cols), stride, sizes, ratios)
+    row, col = _check_cell(cell, rows, cols)
     per_cell = len(sizes) * len(ratios)
     first = (row * cols + col) * per_cell
     ax = plot_boxes(picture, anchors[first : first + per_cell], color="0.6", linewidth=0.8, ax=ax)
@@ -174,7 +278,7 @@ def plot_anchors(image, true_boxes, *, stride, sizes, ratios, cell=None, ax=None
             )
     plot_boxes(
         picture,
-        boxes,
+        np.asarray(true_boxes, float).reshape(-1, 4),
         color="deepskyblue",
         linewidth=0.8,
         ax=ax,
@@ -193,15 +297,17 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
     ----------
     canvases : Canvas or list of Canvas
     stride : int, default 8
-        One of 4, 8, 16, 32.
-    sizes, ratios : str
-        Comma-separated numbers.
+        One of :data:`STRIDES` (4, 8, 16, 32): the slider's positions.
+    sizes, ratios : str or sequence of float
+        Comma-separated numbers such as ``"12, 20, 32"``, or a sequence such as
+        ``ANCHORS.sizes``.
 
     Returns
     -------
     ipywidgets.VBox
-        Its ``controls`` attribute maps "stride", "sizes" and "ratios" to the widgets and
-        ``readout`` is the HTML line.
+        A setting that cannot be drawn shows its one-sentence reason under the controls, in
+        place of the figure. Its ``controls`` attribute maps "stride", "sizes" and "ratios"
+        to the widgets and ``readout`` is the HTML line.
 
     Examples
     --------
@@ -214,12 +320,29 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
 
     if isinstance(canvases, Canvas):
         canvases = [canvases]
+    if not (
+        isinstance(canvases, (list, tuple))
+        and canvases
+        and all(isinstance(c, Canvas) for c in canvases)
+    ):
+        raise ValueError("canvases must be a Canvas or a non-empty list of them (make_canvases)")
+    if isinstance(stride, bool) or stride not in STRIDES:
+        raise ValueError(f"stride must be one of {', '.join(map(str, STRIDES))}; got {stride!r}")
+
+    def as_text(value, name):
+        parse_numbers(value, name)  # a bad starting value is refused here, in one sentence
+        return value if isinstance(value, str) else ", ".join(f"{float(v):g}" for v in value)
+
     controls = {
         "stride": widgets.SelectionSlider(
-            options=[4, 8, 16, 32], value=int(stride), description="stride"
+            options=list(STRIDES), value=int(stride), description="stride"
         ),
-        "sizes": widgets.Text(value=str(sizes), description="sizes", continuous_update=False),
-        "ratios": widgets.Text(value=str(ratios), description="ratios", continuous_update=False),
+        "sizes": widgets.Text(
+            value=as_text(sizes, "sizes"), description="sizes", continuous_update=False
+        ),
+        "ratios": widgets.Text(
+            value=as_text(ratios, "ratios"), description="ratios", continuous_update=False
+        ),
     }
     readout = widgets.HTML()
     output = widgets.Output()
@@ -229,7 +352,8 @@ def anchor_explorer(canvases, *, stride: int = 8, sizes="12, 20, 32", ratios="0.
         try:
             found = anchor_coverage([c.boxes for c in canvases], canvases[0].image.shape, **values)
         except ValueError as exc:
-            readout.value = f"<b>Impossible:</b> {html.escape(str(exc))}"
+            readout.value = f"<b>Cannot draw these anchors:</b> {html.escape(str(exc))}"
+            output.clear_output()  # the old figure would belong to the old settings
             return
         readout.value = f"<b>{html.escape(str(found))}</b> on {len(canvases)} canvases"
         with output:

@@ -108,7 +108,7 @@ def anchor_targets(
     Parameters
     ----------
     canvases : list of Canvas
-        From :func:`cnnteach.canvases.make_canvases`.
+        From :func:`cnnteach.detect.make_canvases`.
     anchors : array_like, shape (A, 4)
         The anchors, e.g. ``ANCHORS.anchors((96, 96))``.
     positive_iou, negative_iou : float
@@ -164,9 +164,9 @@ def detection_loss(*, classes: int = 10, negatives_per_positive: int = 3, box_we
     anchors would drown the few positives, and the quickest way to a low loss would be to call
     everything background. SSD (Liu et al. 2016) keeps, per image, only the
     negatives with the highest loss, at most ``negatives_per_positive`` (3) for every positive;
-    the rest of the background costs nothing. RetinaNet (Lin et al. 2017) keeps all anchors
-    and down-weights the easy ones instead (the focal loss); on the course's 2-core machine
-    and one-minute budget the mined softmax trained far faster (the project's field notes).
+    the rest of the background costs nothing. RetinaNet (Lin et al. 2017) instead sums the
+    loss over all positive and background anchors and down-weights the well-classified ones
+    (the focal loss); this course uses SSD's mining.
     The hardest negatives are picked with ``top_k`` (a partial sort), not a full sort.
 
     The loss per batch is ``(CE of the positives + CE of the mined negatives + box_weight *
@@ -421,8 +421,8 @@ def decode(
     if out.ndim != 3 or out.shape[1] != len(anchors) or out.shape[2] != n_out + 4:
         raise ValueError(
             f"outputs must have shape (N, {len(anchors)}, {n_out + 4}) (one row per anchor: "
-            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: pass model.predict(...) and "
-            "its anchors"
+            f"{n_out} logits and 4 offsets), got {np.shape(outputs)}: "
+            "pass model.predict(...) and its anchors"
         )
     if not 0 <= float(score_threshold) <= 1:
         raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -505,7 +505,7 @@ def evaluate(canvases, detections) -> dict:
     dict
         ``map50`` (:func:`cnnteach.scoring.mean_average_precision`, VOC all-point at IoU 0.5),
         ``ap`` ({digit: AP}), ``coco_map`` (COCO mAP@[.5:.95]) and ``coco`` (the twelve figures
-        of :func:`cnnteach.coco.coco_evaluate`).
+        of :func:`cnnteach.scoring.coco_evaluate`).
 
     Examples
     --------
@@ -520,8 +520,8 @@ def evaluate(canvases, detections) -> dict:
 
     if len(canvases) != len(detections):
         raise ValueError(
-            f"got {len(canvases)} canvases but detections for {len(detections)}: give one per "
-            "canvas"
+            f"got {len(canvases)} canvases but detections for {len(detections)}: "
+            "give one per canvas"
         )
     data = dict(
         true_boxes=[c.boxes for c in canvases],

@@ -126,3 +126,96 @@ def test_hints_teach():
     assert "best anchor" in check("13.positive-anchors", [7, 7, 10, -1, 10]).message
     assert "background, not ignored" in check("13.positive-anchors", [7, 7, -1, 1, 10]).message
     assert "positives too" in check("13.mined-negatives", 92).message
+
+
+def _rounded_decode(decimals):
+    return lambda a, d: np.round(_right_decode(a, d), decimals)
+
+
+def _swapped_sizes(anchor, deltas):
+    aw, ah = anchor[2] - anchor[0], anchor[3] - anchor[1]
+    cx, cy = anchor[0] + aw / 2 + deltas[0] * aw, anchor[1] + ah / 2 + deltas[1] * ah
+    w, h = ah * np.exp(deltas[2]), aw * np.exp(deltas[3])
+    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+
+
+def test_decode_is_fair_to_rounding_and_names_swapped_sizes():
+    assert check("13.decode", _rounded_decode(3))  # 3 decimals is exact enough
+    assert check("13.decode", _rounded_decode(4))
+    assert check("13.decode", lambda a, d: np.asarray([_right_decode(a, d)]))  # shape (1, 4)
+    for decimals in (2, 1):
+        feedback = check("13.decode", _rounded_decode(decimals))
+        assert not feedback and "do not round the returned box" in feedback.message
+    feedback = check("13.decode", _swapped_sizes)
+    assert not feedback and "Width and height are swapped" in feedback.message
+    assert "anchor widths" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        ((0.2, 0.4, 0, 0.69), "at least 3 decimals"),
+        ((0.2, 0.4, 0, 0.7), "at least 3 decimals"),
+        ((0.2, 0.4, 0, 0.30), "natural logarithm"),
+        ((0.2, 0.4, 0, 0.301), "natural logarithm"),
+        ((0.2, 0.4, 0, 1), "not log2"),
+        ((-0.2, -0.4, 0, -0.693), "signs"),
+        ((0.2, 0.4, 0, -0.693), "signs"),
+        ((-0.2, -0.2, 0, -0.693), "anchor relative to the box"),
+        ((0.2, 0.2, 0, 0.693), "not the box's"),
+        ((0.2, 0.9, 0, 0.693), "not the corners"),
+        ((0.2, -0.1, 0, 0.69), "not the corners"),
+        ((0.4, 0.2, 0, 0.693), "The order is"),
+        ((0.2, 0.4, 0.693, 0), "The order is"),
+        ((4, 8, 0, 0.693), "anchor widths"),
+        ((0.2, 0.4, 1, 2), "logarithms of the size ratios"),
+    ],
+)
+def test_encode_hints_are_specific(answer, hint):
+    feedback = check("13.encode-by-hand", answer)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_encode_reads_the_shape_encode_boxes_gives():
+    assert check("13.encode-by-hand", [[0.2, 0.4, 0.0, 0.6931]])
+    assert check("13.encode-by-hand", np.array([[0.2], [0.4], [0.0], [0.693]]))
+    assert not check("13.encode-by-hand", [[0.2, 0.4], [0.0, 0.693]])
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        (768, "3 sizes only"),
+        (512, "2 ratios only"),
+        (2304, "3 sizes × 3 ratios"),
+        (3072, "16 cells"),
+        (6144, "16 cells"),
+        (256, "cells"),
+        (1280, "not 3 + 2"),
+        (1536.5, "whole number"),
+    ],
+)
+def test_anchor_count_hints(answer, hint):
+    feedback = check("13.anchor-count", answer)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [
+        ([0, 0, 10, 1, 10], "not the index of the box"),
+        ([1, 1, 0, 1, 0], "not 1/0"),
+        ([True, True, False, True, False], "not 1/0"),
+        ([0, 0, -1, 1, -1], "not the index of the box"),
+        ([7, 7, 7, 1, 10], "1/3 < 0.5"),
+    ],
+)
+def test_positive_anchor_hints(answer, hint):
+    feedback = check("13.positive-anchors", answer)
+    assert not feedback and hint in feedback.message, feedback.message
+
+
+def test_the_bank_holds_no_questions():
+    from cnnteach.exercises import _REGISTRY
+
+    assert all(not _REGISTRY[i].prompt for i in list_exercises("13"))

@@ -49,6 +49,7 @@ __all__ = [
     "detect_digits",
     "fully_convolutional",
     "make_canvas",
+    "MAX_CANVAS",
     "make_canvases",
     "make_window_dataset",
     "plot_boxes",
@@ -119,12 +120,7 @@ def _place(rng, n_digits: int, size: int, gap: int) -> list[tuple[int, int]]:
 
 def _compose(images, labels, n_digits, size, seed, gap):
     """Build one canvas; also return the 28x28 frames the digits were pasted into."""
-    if int(size) < WINDOW:
-        raise ValueError(f"size must be at least {WINDOW} (one digit), got {size}")
-    if int(n_digits) < 0:
-        raise ValueError(f"n_digits must be 0 or more, got {n_digits}")
-    if int(gap) < 0:
-        raise ValueError(f"gap must be 0 or more pixels, got {gap}")
+    n_digits, size, gap, _ = _check_canvas_args(n_digits, size, gap, None)
     rng = np.random.default_rng(seed)
     corners = _place(rng, int(n_digits), int(size), int(gap)) if n_digits else []
     picks = rng.choice(len(images), size=len(corners), replace=False) if corners else np.zeros(0, int)
@@ -141,11 +137,112 @@ def _compose(images, labels, n_digits, size, seed, gap):
     return Canvas(image, boxes, np.asarray(labels)[picks].astype(np.int64)), frames
 
 
-def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0) -> Canvas:
+#: The largest canvas side accepted: a bigger one is almost surely a typo (and a lot of memory).
+MAX_CANVAS = 4096
+
+
+def _whole(value, name: str, low: int) -> int:
+    """``value`` as an int, or one clear ValueError if it is not a whole number >= ``low``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    if not np.isfinite(value) or value != int(value):
+        raise ValueError(f"{name} must be a whole number, got {value!r}: round it first")
+    if int(value) < low:
+        raise ValueError(f"{name} must be at least {low}, got {value!r}")
+    return int(value)
+
+
+def _check_scale(scale) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be two numbers (low, high) such as (0.6, 2.0), got {scale!r}") from None
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low <= high):
+        raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {scale!r}")
+    return low, high
+
+
+def _check_canvas_args(n_digits, size, gap, scale):
+    size = _whole(size, "size", WINDOW if scale is None else 1)
+    if size > MAX_CANVAS:
+        raise ValueError(f"size must be at most {MAX_CANVAS} pixels, got {size}: canvases are small images")
+    n_digits = _whole(n_digits, "n_digits", 0)
+    gap = _whole(gap, "gap", 0)
+    return n_digits, size, gap, (None if scale is None else _check_scale(scale))
+
+
+def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
+    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow) and crop it to its ink."""
+    from PIL import Image
+
+    side = max(1, int(round(WINDOW * factor)))
+    resized = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR))
+    found = _ink_box(resized)
+    if found is None:
+        return resized[:0, :0]
+    x0, y0, x1, y1 = found
+    return resized[y0:y1, x0:x1]
+
+
+def _place_patches(rng, shapes, size: int, gap: int) -> list[tuple[int, int]]:
+    """Top-left corners of patches of ``shapes`` whose boxes stay ``gap`` apart (rejection sampling).
+
+    The biggest patches are placed first: they are the hardest to fit.
+    """
+    order = sorted(range(len(shapes)), key=lambda i: -shapes[i][0] * shapes[i][1])
+    for _ in range(200):
+        placed: dict[int, tuple[int, int]] = {}
+        for i in order:
+            h, w = shapes[i]
+            if h > size or w > size:
+                break
+            for _ in range(100):
+                x = int(rng.integers(0, size - w + 1))
+                y = int(rng.integers(0, size - h + 1))
+                if all(x + w + gap <= cx or cx + shapes[j][1] + gap <= x
+                       or y + h + gap <= cy or cy + shapes[j][0] + gap <= y
+                       for j, (cx, cy) in placed.items()):
+                    placed[i] = (x, y)
+                    break
+            else:
+                break
+        if len(placed) == len(shapes):
+            return [placed[i] for i in range(len(shapes))]
+    raise ValueError(
+        f"could not place {len(shapes)} digits of these sizes without overlap on a {size}x{size} canvas: "
+        "ask for fewer digits, a smaller scale or a larger canvas"
+    )
+
+
+def _compose_scaled(images, labels, n_digits, size, seed, gap, scale):
+    """One canvas of digits resized by seeded factors in ``scale``; their ink boxes never overlap."""
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(images), size=n_digits, replace=False) if n_digits else np.zeros(0, int)
+    factors = rng.uniform(scale[0], scale[1], size=n_digits)
+    patches = [_resize(images[k], f) for k, f in zip(picks, factors)]
+    corners = _place_patches(rng, [p.shape for p in patches], size, gap) if n_digits else []
+    image = np.zeros((size, size), dtype=np.uint8)
+    boxes = []
+    for (x, y), patch in zip(corners, patches):
+        h, w = patch.shape
+        image[y:y + h, x:x + w] = patch
+        boxes.append((x, y, x + w, y + h))
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])  # an empty digit has no box
+    return Canvas(image, boxes[keep], np.asarray(labels)[picks].astype(np.int64)[keep])
+
+
+def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, gap: int = 0,
+                scale=None) -> Canvas:
     """Paste ``n_digits`` MNIST digits at seeded random places on a black ``size`` x ``size`` image.
 
-    Each digit keeps its 28x28 MNIST frame; frames never overlap (and stay ``gap`` pixels
-    apart), so every digit's ink stays whole and separate.
+    Without ``scale``, each digit keeps its 28x28 MNIST frame; frames never overlap (and stay
+    ``gap`` pixels apart), so every digit's ink stays whole and separate. With
+    ``scale=(low, high)``, each digit is first resized by its own seeded random factor drawn
+    uniformly from ``[low, high]`` (bilinear, with Pillow: ``(0.6, 2.0)`` turns the 28-pixel
+    frame into 17 to 56 pixels) and cropped to its ink; the ink boxes never overlap (and stay
+    ``gap`` pixels apart), so again every true box is tight around its digit's ink and holds
+    no other digit's ink.
 
     Parameters
     ----------
@@ -155,19 +252,27 @@ def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, ga
     labels : numpy.ndarray
         The N digits' labels.
     n_digits : int, default 4
-        How many digits to paste.
+        How many digits to paste (a whole number).
     size : int, default 96
-        Side of the square canvas in pixels.
+        Side of the square canvas in pixels, at most :data:`MAX_CANVAS`.
     seed : int, default 0
         Same seed, same canvas.
     gap : int, default 0
-        Extra empty pixels between digit frames.
+        Extra empty pixels between digit frames (between ink boxes with ``scale``).
+    scale : (float, float), optional
+        The range of resizing factors; None (the default) pastes digits at their 28x28 size.
 
     Returns
     -------
     Canvas
         ``(image, boxes, labels)``: uint8 image, int64 boxes ``(x_min, y_min, x_max, y_max)``
         tight around each digit's ink, and the digits' labels.
+
+    Raises
+    ------
+    ValueError
+        Digits that are not uint8 28x28 images, a count, size or gap that is not a whole
+        number (or too small or too large), a malformed ``scale``, or digits that do not fit.
 
     Examples
     --------
@@ -176,13 +281,28 @@ def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, ga
     >>> image, boxes, labels = make_canvas(digits, np.arange(5), n_digits=3, seed=1)
     >>> image.shape, boxes.shape, labels.shape
     ((96, 96), (3, 4), (3,))
+    >>> blocks = np.zeros((3, 28, 28), np.uint8)
+    >>> blocks[:, 4:24, 4:24] = 255  # 20 x 20 pixels of ink
+    >>> box = make_canvas(blocks, np.arange(3), n_digits=1, scale=(2.0, 2.0)).boxes[0]
+    >>> (box[2:] - box[:2]).tolist()  # 20 pixels of ink, twice as wide and tall, plus the blur
+    [42, 42]
     """
     images, labels = _check_digits(images, labels)
-    return _compose(images, labels, n_digits, size, seed, gap)[0]
+    if scale is None:
+        return _compose(images, labels, n_digits, size, seed, gap)[0]
+    n_digits, size, gap, scale = _check_canvas_args(n_digits, size, gap, scale)
+    if n_digits > len(images):
+        raise ValueError(f"cannot pick {n_digits} different digits from {len(images)} images: pass more images")
+    return _compose_scaled(images, labels, n_digits, size, seed, gap, scale)
 
 
 def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> list[Canvas]:
     """Make ``n`` canvases with seeds ``first_seed, first_seed + 1, ...`` (see :func:`make_canvas`).
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a whole number of 0 or more, or :func:`make_canvas` refuses its arguments.
 
     Examples
     --------
@@ -190,7 +310,9 @@ def make_canvases(images, labels, n: int, *, first_seed: int = 0, **kwargs) -> l
     >>> [len(c.boxes) for c in make_canvases(digits, np.arange(6), 2, n_digits=2)]
     [2, 2]
     """
-    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(int(n))]
+    n = _whole(n, "n", 0)
+    first_seed = _whole(first_seed, "first_seed", 0)
+    return [make_canvas(images, labels, seed=first_seed + i, **kwargs) for i in range(n)]
 
 
 def sliding_windows(image, size: int = WINDOW, stride: int = 4):

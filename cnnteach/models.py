@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BACKGROUND", "WINDOW", "background_model", "blog_model", "lesson_model"]
+__all__ = [
+    "BACKGROUND",
+    "WINDOW",
+    "background_model",
+    "blog_model",
+    "detection_backbone",
+    "lesson_model",
+    "one_stage_model",
+]
 
 #: Side of an MNIST digit and of every window the classifier reads.
 WINDOW = 28
@@ -137,3 +145,106 @@ def background_model(base=None):
     head.set_weights([np.concatenate([kernel, np.zeros((kernel.shape[0], 1), kernel.dtype)], axis=1),
                       np.concatenate([bias, np.zeros(1, bias.dtype)])])
     return model
+
+
+# ----------------------------------------------------------------------------- detection
+def detection_backbone(input_shape=(None, None, 1), *, widths=(16, 32, 32, 64, 64, 128, 128, 128),
+                       top_down: bool = True, name: str = "backbone"):
+    """A small convolutional backbone for detection: stride-8 features, every cell a place.
+
+    Eight 3x3 ``Conv2D`` - ``BatchNormalization`` - ReLU blocks; the 1st, 2nd, 4th and 6th
+    step 2 pixels at a time, so the 5th block's features have one cell per 8 x 8 pixels of the
+    canvas (stride 8) and the 8th block's one per 16 x 16 (stride 16). With ``top_down`` (a
+    light version of a feature pyramid's top-down path), the stride-16 features are projected
+    by a 1x1 convolution, upsampled 2x and added to the stride-8 ones, so a stride-8 cell also
+    sees the wider context of the deeper layers. The output is always at stride 8: a 96 x 96
+    canvas gives a 12 x 12 map. Lesson 13's one-stage detector stands on it, and a two-stage
+    detector can share it.
+
+    Parameters
+    ----------
+    input_shape : tuple, default (None, None, 1)
+        Canvas shape; None sides accept any canvas whose sides are multiples of 16.
+    widths : sequence of 8 int
+        Filters of the eight blocks.
+    top_down : bool, default True
+        Add the upsampled stride-16 features to the stride-8 ones.
+    name : str, default "backbone"
+
+    Returns
+    -------
+    keras.Model
+        Input canvases (batch, H, W, 1) in [0, 1]; output (batch, H / 8, W / 8, widths[4]).
+
+    Examples
+    --------
+    >>> backbone = detection_backbone((96, 96, 1))
+    >>> backbone.output_shape
+    (None, 12, 12, 64)
+    """
+    import keras
+    from keras import layers
+
+    widths = tuple(int(w) for w in widths)
+    if len(widths) != 8 or min(widths) < 1:
+        raise ValueError(f"widths must be 8 positive numbers of filters, got {widths!r}")
+    x = inputs = keras.Input(input_shape)
+    features = {}
+    for i, width in enumerate(widths):
+        stride = 2 if i in (0, 1, 3, 5) else 1
+        x = layers.Conv2D(width, 3, strides=stride, padding="same", use_bias=False, name=f"conv_{i + 1}")(x)
+        x = layers.BatchNormalization(name=f"bn_{i + 1}")(x)
+        x = layers.ReLU(name=f"relu_{i + 1}")(x)
+        features[i + 1] = x
+    out = features[5]
+    if top_down:
+        deep = layers.Conv2D(widths[4], 1, name="top_down_project")(features[8])
+        deep = layers.UpSampling2D(2, name="top_down_up")(deep)
+        out = layers.Add(name="top_down_add")([out, deep])
+    return keras.Model(inputs, out, name=name)
+
+
+def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, classes: int = 10,
+                    backbone=None):
+    """A one-stage detector: a backbone, then for every anchor N + 1 class scores and 4 offsets.
+
+    The head is one 3x3 ``Conv2D`` with ``anchors_per_cell * (classes + 1 + 4)`` outputs per
+    cell (SSD's predictor is such a 3x3 convolution), reshaped to one row per anchor:
+    ``classes + 1`` logits (digits, then background, class ``classes``) and
+    ``(tx, ty, tw, th)``. Anchors are ordered as :func:`cnnteach.boxes.make_anchors` orders
+    them: cell by cell (row, then column), then the anchors of the cell.
+
+    Parameters
+    ----------
+    input_shape : tuple, default (96, 96, 1)
+        Canvas shape; the sides must be multiples of 16.
+    anchors_per_cell : int, default 9
+        ``len(sizes) * len(ratios)`` of the anchors.
+    classes : int, default 10
+        Object classes; one more output is background.
+    backbone : keras.Model, optional
+        Default :func:`detection_backbone` for ``input_shape``.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; output (batch, H / 8 * W / 8 * anchors_per_cell, classes + 5) of raw
+        logits and offsets (no softmax: the loss applies it).
+
+    Examples
+    --------
+    >>> model = one_stage_model()
+    >>> model.output_shape
+    (None, 1296, 15)
+    """
+    import keras
+    from keras import layers
+
+    if backbone is None:
+        backbone = detection_backbone(input_shape)
+    per_anchor = int(classes) + 1 + 4
+    inputs = keras.Input(input_shape)
+    features = backbone(inputs)
+    x = layers.Conv2D(int(anchors_per_cell) * per_anchor, 3, padding="same", name="head")(features)
+    outputs = layers.Reshape((-1, per_anchor), name="anchors")(x)
+    return keras.Model(inputs, outputs, name="one_stage")

@@ -182,6 +182,17 @@ class Recipe:
         exactly 1, which stops it from growing ever more confident on the training images.
     classes : int
         Number of classes the labels may name: 10 digits, or 11 with lesson 10's background.
+    steps : int or None
+        None trains for ``epochs`` passes. A number trains for exactly that many gradient
+        steps, cycling through the (reshuffled) training data as often as needed: a detector's
+        training is fitted to a step budget, not to passes over its data.
+    objective : callable or None
+        None trains a classifier on labels (the course's usual case). A function that returns
+        a Keras loss makes a recipe for any other task, such as lesson 13's detector:
+        :func:`train` then takes the targets ``y`` as given (float32, one row per image, in
+        whatever shape the loss reads), scales integer images by 255 and adds their channel
+        axis (float32 images of shape (N, H, W, C) are used as they are), and compiles without
+        an accuracy metric.
 
     Examples
     --------
@@ -211,6 +222,8 @@ class Recipe:
     label_smoothing: float = 0.0
     validation_batch_size: int | None = None
     classes: int = 10
+    steps: int | None = None
+    objective: Callable | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         rate = f"Adam at {self.learning_rate:g}"
@@ -222,7 +235,7 @@ class Recipe:
         parts = [
             "pixels / 255" if self.scale_pixels else "raw pixels 0-255",
             f"{self.batch_size} images per step",
-            f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}",
+            f"{self.steps} steps" if self.steps is not None else f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}",
             rate,
         ]
         if self.label_smoothing:
@@ -302,6 +315,8 @@ class Recipe:
         >>> RECIPES["lesson"].loss().get_config()["label_smoothing"]  # doctest: +SKIP
         0.1
         """
+        if self.objective is not None:
+            return self.objective()
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not self.label_smoothing:
@@ -349,7 +364,7 @@ class Recipe:
         model.compile(
             optimizer=self.optimizer(total_steps),
             loss=self.loss(),
-            metrics=["accuracy"],
+            metrics=["accuracy"] if self.objective is None else [],
             steps_per_execution=self.steps_per_execution,
         )
         return model
@@ -610,6 +625,10 @@ def train(
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if recipe.validation_images_per_step < 1:
         raise ValueError(f"the recipe's validation_batch_size must be at least 1, got {recipe.validation_batch_size}")
+    if recipe.steps is not None or recipe.objective is not None:
+        return _train_steps(recipe, x_train, y_train, model=model, epochs=epochs,
+                            validation_split=validation_split, validation_data=validation_data,
+                            seed=seed, log=log, callbacks=callbacks)
     x = _prepare_for(recipe, x_train)
     y = recipe.targets(_integer_labels(y_train, x.shape[0], recipe.classes))
     if validation_data is None and not 0 <= validation_split < 1:
@@ -721,3 +740,104 @@ def _prepare_for(recipe: Recipe, images) -> np.ndarray:
     return prepare_images(array, scale=recipe.scale_pixels)
 
 
+
+
+# ----------------------------------------------------------------------------- step budgets
+def _prepare_inputs(recipe: Recipe, images) -> np.ndarray:
+    """Images as the recipe's network reads them (uint8 kept, to be scaled batch by batch)."""
+    if recipe.objective is None:
+        array = np.asarray(images)
+        return array if array.dtype == np.uint8 and array.ndim == 3 else _prepare_for(recipe, array)
+    array = np.asarray(images)
+    if array.dtype.kind == "f" and array.ndim == 4:
+        return array.astype("float32", copy=False)
+    if array.dtype.kind in "iu" and array.ndim in (3, 4) and array.size and array.min() >= 0 and array.max() <= 255:
+        return array.astype(np.uint8, copy=False)
+    raise ValueError(
+        f"images must be uint8 pixels 0-255 of shape (N, H, W) or float32 (N, H, W, C), got "
+        f"{array.dtype} {array.shape}: pass the canvases' images stacked with np.stack"
+    )
+
+
+def _prepare_targets(recipe: Recipe, targets, n: int) -> np.ndarray:
+    if recipe.objective is None:
+        return recipe.targets(_integer_labels(targets, n, recipe.classes))
+    y = np.asarray(targets)
+    if y.dtype.kind not in "biuf" or y.ndim < 1 or y.shape[0] != n:
+        raise ValueError(
+            f"targets must be numbers with one row per image ({n} rows), got {y.dtype} {y.shape}: "
+            "make them with the function that goes with the recipe's loss"
+        )
+    return y.astype("float32", copy=False)
+
+
+def _gather_dataset(x, y, batch_size: int, scale: bool, *, seed: int | None, repeat: bool):
+    """Batches gathered by index from one in-memory copy; uint8 images scaled batch by batch."""
+    import tensorflow as tf
+
+    x_all, y_all = tf.constant(x), tf.constant(y)
+    indices = tf.data.Dataset.range(len(x))
+    if seed is not None:
+        indices = indices.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        indices = indices.repeat()
+    indices = indices.batch(batch_size, drop_remainder=repeat)
+
+    def gather(index):
+        images = tf.gather(x_all, index)
+        if images.dtype == tf.uint8:
+            images = tf.cast(images, tf.float32)
+            if scale:
+                images = images / 255.0
+            images = images[..., tf.newaxis]
+        return images, tf.gather(y_all, index)
+
+    options = tf.data.Options()
+    options.autotune.enabled = False  # its thread competes with training on small machines
+    return indices.map(gather).prefetch(2).with_options(options)
+
+
+def _train_steps(recipe, x_train, y_train, *, model, epochs, validation_split, validation_data, seed, log,
+                 callbacks) -> TrainingRun:
+    """:func:`train` for recipes with a step budget or their own objective."""
+    import keras
+
+    x = _prepare_inputs(recipe, x_train)
+    y = _prepare_targets(recipe, y_train, len(x))
+    if validation_data is None and not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    n_fit = len(x) - (int(len(x) * validation_split) if validation_data is None else 0)
+    if n_fit < 1:
+        raise ValueError(f"validation_split={validation_split} leaves no image to train on: use a value below 1")
+    if recipe.steps is not None and int(recipe.steps) < 1:
+        raise ValueError(f"the recipe's steps must be at least 1, got {recipe.steps}")
+    if validation_data is not None:
+        x_val, y_val = validation_data
+        x_val = _prepare_inputs(recipe, x_val)
+        validation_data = (x_val, _prepare_targets(recipe, y_val, len(x_val)))
+    elif n_fit < len(x):
+        validation_data = (x[n_fit:], y[n_fit:])
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    if model is None:
+        model = recipe.build()
+    per_epoch = math.ceil(n_fit / recipe.batch_size)
+    total_steps = int(recipe.steps) if recipe.steps is not None else per_epoch * epochs
+    recipe.compile(model, total_steps)
+    clock = _epoch_clock()
+    all_callbacks = [clock] + ([epoch_log()] if log else []) + list(callbacks)
+    shuffle_seed = 0 if seed is None else seed
+    repeat = recipe.steps is not None
+    data = dict(x=_gather_dataset(x[:n_fit], y[:n_fit], recipe.batch_size, recipe.scale_pixels,
+                                  seed=shuffle_seed, repeat=repeat), shuffle=False)
+    if validation_data is not None:
+        data["validation_data"] = _gather_dataset(*validation_data, recipe.validation_images_per_step,
+                                                  recipe.scale_pixels, seed=None, repeat=False)
+    if repeat:
+        data.update(epochs=1, steps_per_epoch=total_steps)
+    else:
+        data.update(epochs=epochs)
+    start = time.perf_counter()
+    history = model.fit(**data, callbacks=all_callbacks, verbose=0)
+    seconds = time.perf_counter() - start
+    return TrainingRun(model, dict(history.history), seconds, recipe, list(clock.seconds))

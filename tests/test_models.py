@@ -48,3 +48,30 @@ def test_importing_is_light():
     code = "import sys, cnnteach.models, cnnteach.training, cnnteach.storage, cnnteach.evaluation; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_detection_backbone_has_stride_8_and_any_canvas_size():
+    from cnnteach.models import detection_backbone
+
+    backbone = detection_backbone()
+    for side in (96, 128):
+        import numpy as np
+
+        out = backbone(np.zeros((1, side, side, 1), "float32"))
+        assert tuple(out.shape) == (1, side // 8, side // 8, 64)
+    plain = detection_backbone((96, 96, 1), top_down=False)
+    assert not any("top_down" in layer.name for layer in plain.layers)
+    with pytest.raises(ValueError, match="8 positive numbers"):
+        detection_backbone(widths=(16, 32))
+
+
+def test_one_stage_model_predicts_classes_and_offsets_per_anchor():
+    from cnnteach.models import detection_backbone, one_stage_model
+
+    model = one_stage_model()
+    assert model.output_shape == (None, 12 * 12 * 9, 15)
+    assert 300_000 < model.count_params() < 800_000
+    shared = detection_backbone((128, 128, 1))
+    other = one_stage_model((128, 128, 1), anchors_per_cell=4, classes=3, backbone=shared)
+    assert other.output_shape == (None, 16 * 16 * 4, 8)
+    assert any(layer is shared for layer in other.layers)  # the backbone is reused, not copied

@@ -174,3 +174,48 @@ def test_one_hot_labels_are_accepted(tiny_data):
     assert np.isfinite(run.history["loss"][0])
 
 
+
+
+# ----------------------------------------------------------------------------- step budgets and objectives
+def _tiny_regressor():
+    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+
+
+def _mean_squares():
+    return keras.losses.MeanSquaredError()
+
+
+def test_a_recipe_with_its_own_objective_trains_exactly_its_steps():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, size=(20, 8, 8), dtype=np.uint8)
+    y = rng.normal(size=(20, 3)).astype("float32")
+    recipe = training.Recipe("regress", _tiny_regressor, batch_size=8, steps=7, objective=_mean_squares,
+                             steps_per_execution=1)
+    assert "7 steps" in repr(recipe)
+    run = train(recipe, x, y, validation_split=0.0, log=False)
+    assert int(run.model.optimizer.iterations) == 7  # 20 images, 8 per step: the data cycle
+    assert set(run.history) == {"loss"} and np.isfinite(run.history["loss"][0])
+    # uint8 pixels are scaled by 255, like a float32 (N, H, W, 1) array already in [0, 1]
+    again = train(recipe, (x / 255.0).astype("float32")[..., None], y, validation_split=0.0, log=False)
+    assert np.allclose(again.model.get_weights()[0], run.model.get_weights()[0], atol=1e-5)
+    split = train(replace(recipe, steps=None, epochs=2), x, y, validation_split=0.25, log=False)
+    assert int(split.model.optimizer.iterations) == 2 * 2 and "val_loss" in split.history  # 15 images: 2 steps
+
+
+def test_objective_recipes_check_their_inputs():
+    recipe = training.Recipe("regress", _tiny_regressor, batch_size=8, steps=2, objective=_mean_squares)
+    x = np.zeros((4, 8, 8), np.uint8)
+    with pytest.raises(ValueError, match="one row per image"):
+        train(recipe, x, np.zeros((3, 3)), validation_split=0.0, log=False)
+    with pytest.raises(ValueError, match="images must be uint8"):
+        train(recipe, np.full((4, 8, 8), 300), np.zeros((4, 3)), validation_split=0.0, log=False)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        train(replace(recipe, steps=0), x, np.zeros((4, 3)), validation_split=0.0, log=False)
+
+
+def test_classifier_recipes_keep_their_path(tiny_data, monkeypatch):
+    calls = []
+    monkeypatch.setattr(training, "_train_steps", lambda *a, **k: calls.append(1))
+    x, y = tiny_data
+    train("blog", x[:20], y[:20], epochs=1, validation_split=0.0, log=False)
+    assert calls == []  # bit-identical: the blog and lesson recipes never take the step-budget path

@@ -26,6 +26,7 @@ imported inside the functions that build or run a network.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -41,10 +42,12 @@ from cnnteach.boxes import (
 )
 from cnnteach.detect import Canvas, Detections
 from cnnteach.one_stage import ANCHORS, CANVAS, TEST_SEED
+from cnnteach.training import Recipe
 
 __all__ = [
     "ANCHORS",
     "BOX_VARIANCES",
+    "RECIPES",
     "CANVAS",
     "TEST_SEED",
     "crop_proposals",
@@ -62,6 +65,7 @@ __all__ = [
     "rpn_targets",
     "sample_rois",
     "train_two_stage",
+    "training_info",
     "two_stage_model",
 ]
 
@@ -108,7 +112,9 @@ def ink_proposals(image, *, thresholds=(1, 96, 192), dilations=(0, 2), min_side:
 
     image = np.asarray(image)
     if image.ndim != 2 or image.dtype.kind not in "iuf":
-        raise ValueError(f"image must be one canvas of shape (H, W), got {image.dtype} {image.shape}")
+        raise ValueError(
+            f"image must be one canvas of shape (H, W), got {image.dtype} {image.shape}"
+        )
     boxes = []
     structure = np.ones((3, 3), bool)
     for threshold in thresholds:
@@ -135,7 +141,9 @@ def proposal_recall(proposals, canvases, iou_threshold: float = 0.5) -> float:
     0.5
     """
     if len(proposals) != len(canvases):
-        raise ValueError(f"got proposals for {len(proposals)} canvases and {len(canvases)} canvases: give one array per canvas")
+        raise ValueError(
+            f"got proposals for {len(proposals)} canvases and {len(canvases)} canvases: give one array per canvas"
+        )
     hits = total = 0
     for boxes, canvas in zip(proposals, canvases):
         total += len(canvas.boxes)
@@ -182,15 +190,23 @@ def crop_proposals(image, boxes, *, size: int = 28, context: float = 28 / 20):
     centre_x, centre_y = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * context
     steps = (np.arange(size) + 0.5) / size - 0.5  # pixel centres of the crop, -0.5 .. 0.5
-    ys = centre_y[:, None] + steps[None] * side[:, None] - 0.5  # pixel index: centre of pixel i is i + 0.5
+    ys = (
+        centre_y[:, None] + steps[None] * side[:, None] - 0.5
+    )  # pixel index: centre of pixel i is i + 0.5
     xs = centre_x[:, None] + steps[None] * side[:, None] - 0.5
     grid_y = np.broadcast_to(ys[:, :, None], (len(boxes), size, size))
     grid_x = np.broadcast_to(xs[:, None, :], (len(boxes), size, size))
     return _bilinear(np.asarray(image, np.float32), grid_y, grid_x).astype(np.float32)
 
 
-def rcnn_detect(classifier, canvases, *, proposals=None, score_threshold: float = 0.05,
-                iou_threshold: float = 0.5):
+def rcnn_detect(
+    classifier,
+    canvases,
+    *,
+    proposals=None,
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+):
     """R-CNN in miniature: propose, crop every proposal, classify all crops in one ``predict``.
 
     Every crop's best digit (ignoring the background output, 10) becomes a detection scored
@@ -220,16 +236,22 @@ def rcnn_detect(classifier, canvases, *, proposals=None, score_threshold: float 
     crops = [crop_proposals(c.image, p) for c, p in zip(canvases, proposals)]
     stack = np.concatenate(crops) if crops else np.zeros((0, 28, 28), np.float32)
     with quiet_retracing():
-        probs = classifier.predict(stack[..., None] / 255.0, batch_size=256, verbose=0) if len(stack) else np.zeros((0, 11))
+        probs = (
+            classifier.predict(stack[..., None] / 255.0, batch_size=256, verbose=0)
+            if len(stack)
+            else np.zeros((0, 11))
+        )
     found, start = [], 0
     for boxes in proposals:
-        p = probs[start:start + len(boxes), :10]
+        p = probs[start : start + len(boxes), :10]
         start += len(boxes)
         labels, scores = p.argmax(axis=1), p.max(axis=1)
         keep = scores >= score_threshold
         boxes, labels, scores = boxes[keep], labels[keep], scores[keep]
         kept = batched_nms(boxes, scores, labels, iou_threshold) if len(boxes) else np.zeros(0, int)
-        found.append(Detections(boxes[kept].reshape(-1, 4), scores[kept], labels[kept].astype(np.int64)))
+        found.append(
+            Detections(boxes[kept].reshape(-1, 4), scores[kept], labels[kept].astype(np.int64))
+        )
     return found
 
 
@@ -248,7 +270,9 @@ def load_window_classifier(path=None, *, train_if_missing: bool = True):
     """
     from cnnteach.storage import default_model_path, load_trained_model, save_model, shown_path
 
-    path = Path(path) if path is not None else default_model_path().with_name(WINDOW_CLASSIFIER_FILE)
+    path = (
+        Path(path) if path is not None else default_model_path().with_name(WINDOW_CLASSIFIER_FILE)
+    )
     if path.exists():
         return load_trained_model(path, shapes=((28, 28, 1), 11))
     if not train_if_missing:
@@ -258,7 +282,9 @@ def load_window_classifier(path=None, *, train_if_missing: bool = True):
 
     (x_train, y_train), _ = load_mnist()
     x_windows, y_windows = make_window_dataset(x_train, y_train, n_canvases=2000, seed=0)
-    model = train_background_classifier(x_windows, y_windows, base_model=load_trained_model(), epochs=1, seed=0)
+    model = train_background_classifier(
+        x_windows, y_windows, base_model=load_trained_model(), epochs=1, seed=0
+    )
     save_model(model, path)
     print(f"Trained lesson 12's digit-or-background classifier and saved it to {shown_path(path)}.")
     return model
@@ -271,7 +297,9 @@ def _check_rois(features, rois):
     if features.ndim != 3:
         raise ValueError(f"features must be one feature map (H, W, C), got shape {features.shape}")
     if rois.ndim != 2 or rois.shape[1] != 4:
-        raise ValueError(f"rois must have shape (R, 4): (x_min, y_min, x_max, y_max) in canvas pixels, got {rois.shape}")
+        raise ValueError(
+            f"rois must have shape (R, 4): (x_min, y_min, x_max, y_max) in canvas pixels, got {rois.shape}"
+        )
     return features, rois
 
 
@@ -318,7 +346,9 @@ def roi_max_pool(features, rois, *, stride: int = FEATURE_STRIDE, output_size: i
     in_x = (cols >= lo[..., 0, None]) & (cols < hi[..., 0, None])  # (R, P, W)
     in_y = (rows >= lo[..., 1, None]) & (rows < hi[..., 1, None])  # (R, P, H)
     # max over the columns of each x-bin, then over the rows of each y-bin
-    by_x = np.where(in_x[:, :, None, :, None], features[None, None], -np.inf).max(axis=3)  # (R, Px, H, C)
+    by_x = np.where(in_x[:, :, None, :, None], features[None, None], -np.inf).max(
+        axis=3
+    )  # (R, Px, H, C)
     both = np.where(in_y[:, :, None, :, None], by_x[:, None], -np.inf).max(axis=3)
     return np.where(np.isfinite(both), both, 0.0)  # (R, Py, Px, C)
 
@@ -326,13 +356,17 @@ def roi_max_pool(features, rois, *, stride: int = FEATURE_STRIDE, output_size: i
 def _align_points(rois, stride, output_size, sampling):
     """Feature-map coordinates of RoIAlign's sample points: (R, n) for y and for x."""
     n = output_size * sampling
-    first = rois[:, :2] / stride - 0.5  # pixel edge -> feature-cell index (cell i centred at (i + 0.5) * stride)
+    first = (
+        rois[:, :2] / stride - 0.5
+    )  # pixel edge -> feature-cell index (cell i centred at (i + 0.5) * stride)
     step = (rois[:, 2:] - rois[:, :2]) / stride / n
     points = first[:, None, :] + (np.arange(n)[None, :, None] + 0.5) * step[:, None, :]
     return points[..., 1], points[..., 0]
 
 
-def roi_align(features, rois, *, stride: int = FEATURE_STRIDE, output_size: int = POOL, sampling: int = 2):
+def roi_align(
+    features, rois, *, stride: int = FEATURE_STRIDE, output_size: int = POOL, sampling: int = 2
+):
     """Mask R-CNN's RoIAlign in numpy: average of bilinear samples in every bin, nothing rounded.
 
     Each of the ``output_size`` x ``output_size`` bins gets ``sampling`` x ``sampling`` evenly
@@ -368,13 +402,17 @@ def roi_align(features, rois, *, stride: int = FEATURE_STRIDE, output_size: int 
     grid_x = np.broadcast_to(xs[:, None, :], (len(rois), n, n))
     samples = _bilinear(features, grid_y, grid_x)  # (R, n, n, C)
     c = features.shape[2]
-    return samples.reshape(len(rois), output_size, sampling, output_size, sampling, c).mean(axis=(2, 4))
+    return samples.reshape(len(rois), output_size, sampling, output_size, sampling, c).mean(
+        axis=(2, 4)
+    )
 
 
 _LAYERS = {}
 
 
-def roi_align_layer(*, stride: int = FEATURE_STRIDE, output_size: int = POOL, sampling: int = 2, name=None):
+def roi_align_layer(
+    *, stride: int = FEATURE_STRIDE, output_size: int = POOL, sampling: int = 2, name=None
+):
     """RoIAlign as a Keras layer: ``tf.image.crop_and_resize``, then a 2 x 2 average pool.
 
     Called as ``layer([features, rois])`` with features (B, H, W, C) and rois (B, R, 4) in
@@ -387,7 +425,9 @@ def roi_align_layer(*, stride: int = FEATURE_STRIDE, output_size: int = POOL, sa
     --------
     >>> layer = roi_align_layer()  # doctest: +SKIP
     """
-    return _layer_classes()["RoiAlign"](stride=stride, output_size=output_size, sampling=sampling, name=name)
+    return _layer_classes()["RoiAlign"](
+        stride=stride, output_size=output_size, sampling=sampling, name=name
+    )
 
 
 def _layer_classes():
@@ -400,7 +440,11 @@ def _layer_classes():
     class RoiAlign(keras.layers.Layer):
         def __init__(self, stride=FEATURE_STRIDE, output_size=POOL, sampling=2, **kwargs):
             super().__init__(**kwargs)
-            self.stride, self.output_size, self.sampling = int(stride), int(output_size), int(sampling)
+            self.stride, self.output_size, self.sampling = (
+                int(stride),
+                int(output_size),
+                int(sampling),
+            )
 
         def call(self, inputs):
             features, rois = inputs
@@ -410,10 +454,18 @@ def _layer_classes():
             width = tf.cast(tf.shape(features)[2] - 1, "float32")
             x0, y0, x1, y1 = tf.unstack(tf.cast(rois, "float32") / self.stride, axis=-1)
             half_x, half_y = (x1 - x0) / (2 * n), (y1 - y0) / (2 * n)  # half a sample step
-            boxes = tf.stack([(y0 - 0.5 + half_y) / height, (x0 - 0.5 + half_x) / width,
-                              (y1 - 0.5 - half_y) / height, (x1 - 0.5 - half_x) / width], axis=-1)
-            crops = tf.image.crop_and_resize(features, tf.reshape(boxes, (-1, 4)),
-                                             tf.repeat(tf.range(batch), count), (n, n))
+            boxes = tf.stack(
+                [
+                    (y0 - 0.5 + half_y) / height,
+                    (x0 - 0.5 + half_x) / width,
+                    (y1 - 0.5 - half_y) / height,
+                    (x1 - 0.5 - half_x) / width,
+                ],
+                axis=-1,
+            )
+            crops = tf.image.crop_and_resize(
+                features, tf.reshape(boxes, (-1, 4)), tf.repeat(tf.range(batch), count), (n, n)
+            )
             pooled = tf.nn.avg_pool2d(crops, self.sampling, self.sampling, "VALID")
             shape = (batch, count, self.output_size, self.output_size, features.shape[-1])
             return tf.reshape(pooled, shape)
@@ -423,16 +475,26 @@ def _layer_classes():
             return (rois[0], rois[1], self.output_size, self.output_size, features[-1])
 
         def get_config(self):
-            return dict(super().get_config(), stride=self.stride, output_size=self.output_size,
-                        sampling=self.sampling)
+            return dict(
+                super().get_config(),
+                stride=self.stride,
+                output_size=self.output_size,
+                sampling=self.sampling,
+            )
 
     _LAYERS["RoiAlign"] = RoiAlign
     return _LAYERS
 
 
 # ----------------------------------------------------------------------------- the network
-def two_stage_model(input_shape=(96, 96, 1), *, classes: int = 10, anchors_per_cell: int = 9,
-                    hidden: int = 256, width: int = 64):
+def two_stage_model(
+    input_shape=(96, 96, 1),
+    *,
+    classes: int = 10,
+    anchors_per_cell: int = 9,
+    hidden: int = 256,
+    width: int = 64,
+):
     """Backbone once, then an RPN and a RoI head on its features: a Faster R-CNN in miniature.
 
     * ``features``: lesson 13's :func:`~cnnteach.models.detection_backbone` (stride-8 map)
@@ -461,11 +523,17 @@ def two_stage_model(input_shape=(96, 96, 1), *, classes: int = 10, anchors_per_c
     from cnnteach.models import detection_backbone
 
     backbone = detection_backbone(input_shape)
-    taps = keras.Model(backbone.input, [backbone.get_layer("relu_3").output, backbone.output], name="backbone")
+    taps = keras.Model(
+        backbone.input, [backbone.get_layer("relu_3").output, backbone.output], name="backbone"
+    )
     image = keras.Input(input_shape, name="canvas")
     stride4, stride8 = taps(image)
-    fused = layers.Add(name="fuse")([layers.Conv2D(width, 1, name="lateral")(stride4),
-                                     layers.UpSampling2D(2, name="up")(stride8)])
+    fused = layers.Add(name="fuse")(
+        [
+            layers.Conv2D(width, 1, name="lateral")(stride4),
+            layers.UpSampling2D(2, name="up")(stride8),
+        ]
+    )
     features = keras.Model(image, [fused, stride8], name="features")
 
     fmap = keras.Input((None, None, width), name="stride4_features")
@@ -476,7 +544,9 @@ def two_stage_model(input_shape=(96, 96, 1), *, classes: int = 10, anchors_per_c
     x = layers.Dense(hidden, activation="relu", name="fc2")(x)
     scores = layers.Dense(classes + 1, name="class_logits")(x)
     offsets = layers.Dense(4 * classes, name="box_offsets")(x)
-    head = keras.Model([fmap, rois], layers.Concatenate(name="roi_outputs")([scores, offsets]), name="roi_head")
+    head = keras.Model(
+        [fmap, rois], layers.Concatenate(name="roi_outputs")([scores, offsets]), name="roi_head"
+    )
 
     fmap8 = keras.Input((None, None, stride8.shape[-1]), name="stride8_features")
     r = layers.Conv2D(width, 3, padding="same", activation="relu", name="rpn_conv")(fmap8)
@@ -528,8 +598,15 @@ def _clip(boxes, size):
     return out[ok]
 
 
-def sample_rois(true_boxes, rng, *, count: int = 32, positive_fraction: float = 0.25, size: int = 96,
-                candidates=None):
+def sample_rois(
+    true_boxes,
+    rng,
+    *,
+    count: int = 32,
+    positive_fraction: float = 0.25,
+    size: int = 96,
+    candidates=None,
+):
     """Sample training RoIs as Fast R-CNN did: a quarter positives, the rest background.
 
     The candidates are the true boxes, 24 random shifts and resizings of each, 32 random
@@ -635,7 +712,9 @@ def roi_loss(*, classes: int = 10, box_weight: float = 1.0):
         log_probs = ops.log_softmax(y_pred[:, :n_out], axis=-1)
         ce = -ops.sum(ops.one_hot(cls, n_out) * log_probs, axis=-1)
         deltas = ops.reshape(y_pred[:, n_out:], (-1, classes, 4))
-        chosen = ops.sum(deltas * ops.one_hot(ops.minimum(cls, classes - 1), classes)[:, :, None], axis=1)
+        chosen = ops.sum(
+            deltas * ops.one_hot(ops.minimum(cls, classes - 1), classes)[:, :, None], axis=1
+        )
         diff = ops.abs(chosen - y_true[:, 5:9])
         smooth = ops.sum(ops.where(diff < 1.0, 0.5 * diff * diff, diff - 0.5), axis=-1)
         positive = ops.cast(cls < classes, "float32")
@@ -664,12 +743,22 @@ def rpn_targets(canvases, anchors=None, *, positive_iou: float = 0.7, negative_i
     >>> rpn_targets([canvas], [[0, 0, 10, 10], [0, 0, 11, 10], [8, 8, 16, 16]])[0, :, 0].tolist()
     [0.0, 0.0, 1.0]
     """
-    anchors = ANCHORS.anchors((CANVAS["size"],) * 2) if anchors is None else np.asarray(anchors, np.float64)
+    anchors = (
+        ANCHORS.anchors((CANVAS["size"],) * 2)
+        if anchors is None
+        else np.asarray(anchors, np.float64)
+    )
     out = np.zeros((len(canvases), len(anchors), 5), np.float32)
     for i, canvas in enumerate(canvases):
         labels = np.zeros(len(canvas.boxes), np.int64)
-        classes, matched = assign_anchors(anchors, canvas.boxes, labels, positive_iou=positive_iou,
-                                          negative_iou=negative_iou, background=1)
+        classes, matched = assign_anchors(
+            anchors,
+            canvas.boxes,
+            labels,
+            positive_iou=positive_iou,
+            negative_iou=negative_iou,
+            background=1,
+        )
         out[i, :, 0] = classes
         pos = matched >= 0
         if pos.any():
@@ -677,8 +766,15 @@ def rpn_targets(canvases, anchors=None, *, positive_iou: float = 0.7, negative_i
     return out
 
 
-def propose(rpn_output, anchors=None, *, size: int = 96, pre_nms: int = 300, iou_threshold: float = 0.7,
-            top_k: int = 50):
+def propose(
+    rpn_output,
+    anchors=None,
+    *,
+    size: int = 96,
+    pre_nms: int = 300,
+    iou_threshold: float = 0.7,
+    top_k: int = 50,
+):
     """The RPN's proposals for one canvas: best ``pre_nms`` anchors, decoded, NMS, top ``top_k``.
 
     Parameters
@@ -702,7 +798,9 @@ def propose(rpn_output, anchors=None, *, size: int = 96, pre_nms: int = 300, iou
     anchors = ANCHORS.anchors((size, size)) if anchors is None else np.asarray(anchors, np.float64)
     out = np.asarray(rpn_output, np.float64)
     if out.shape != (len(anchors), 6):
-        raise ValueError(f"rpn_output must have shape ({len(anchors)}, 6), one row per anchor, got {out.shape}")
+        raise ValueError(
+            f"rpn_output must have shape ({len(anchors)}, 6), one row per anchor, got {out.shape}"
+        )
     objectness = 1 / (1 + np.exp(out[:, 1] - out[:, 0]))
     order = np.argsort(-objectness, kind="stable")[:pre_nms]
     deltas = out[order, 2:].copy()
@@ -711,7 +809,11 @@ def propose(rpn_output, anchors=None, *, size: int = 96, pre_nms: int = 300, iou
     scores = objectness[order]
     ok = (boxes[:, 2] - boxes[:, 0] >= 1) & (boxes[:, 3] - boxes[:, 1] >= 1)
     boxes, scores = boxes[ok], scores[ok]
-    keep = non_max_suppression(boxes, scores, iou_threshold)[:top_k] if len(boxes) else np.zeros(0, int)
+    keep = (
+        non_max_suppression(boxes, scores, iou_threshold)[:top_k]
+        if len(boxes)
+        else np.zeros(0, int)
+    )
     return boxes[keep], scores[keep]
 
 
@@ -761,19 +863,33 @@ def _rpn_loss():
     return detection_loss(classes=1)
 
 
-def _recipes():
-    from cnnteach.training import Recipe
-
-    return {
-        # Stage 1, Fast R-CNN: backbone + RoI head, 16 canvases x 32 sampled RoIs per step.
-        "roi": Recipe("fast-rcnn", _fresh_roi_trainer, batch_size=16, steps=700, learning_rate=0.004,
-                      schedule="warmup-cosine", warmup_fraction=0.05, steps_per_execution=10,
-                      objective=roi_loss),
-        # Stage 2, the RPN's own layers on the frozen backbone: lesson 13's mined softmax, 2 classes.
-        "rpn": Recipe("rpn", _fresh_rpn_view, batch_size=32, steps=300, learning_rate=0.004,
-                      schedule="warmup-cosine", warmup_fraction=0.05, steps_per_execution=10,
-                      objective=_rpn_loss),
-    }
+#: The two stages' recipes. Stage 1, ``"roi"`` (Fast R-CNN): backbone and RoI head, 16 canvases
+#: x 32 sampled RoIs per step. Stage 2, ``"rpn"``: the RPN's own layers on the frozen backbone,
+#: with lesson 13's mined softmax over two classes (object, background).
+RECIPES = {
+    "roi": Recipe(
+        "fast-rcnn",
+        _fresh_roi_trainer,
+        batch_size=16,
+        steps=700,
+        learning_rate=0.004,
+        schedule="warmup-cosine",
+        warmup_fraction=0.05,
+        steps_per_execution=10,
+        objective=roi_loss,
+    ),
+    "rpn": Recipe(
+        "rpn",
+        _fresh_rpn_view,
+        batch_size=32,
+        steps=300,
+        learning_rate=0.004,
+        schedule="warmup-cosine",
+        warmup_fraction=0.05,
+        steps_per_execution=10,
+        objective=_rpn_loss,
+    ),
+}
 
 
 def make_training_data(images, labels, n: int, *, first_seed: int = 0, rois_per_canvas: int = 32):
@@ -798,14 +914,30 @@ def make_training_data(images, labels, n: int, *, first_seed: int = 0, rois_per_
 
     canvases = make_canvases(images, labels, n, first_seed=first_seed, **CANVAS)
     rng = np.random.default_rng(first_seed)
-    roi_y = np.stack([roi_targets(*sample_rois(c.boxes, rng, count=rois_per_canvas, size=CANVAS["size"]),
-                                  c.boxes, c.labels) for c in canvases])
+    roi_y = np.stack(
+        [
+            roi_targets(
+                *sample_rois(c.boxes, rng, count=rois_per_canvas, size=CANVAS["size"]),
+                c.boxes,
+                c.labels,
+            )
+            for c in canvases
+        ]
+    )
     x = np.stack([c.image for c in canvases])
     return x, roi_y, rpn_targets(canvases)
 
 
-def train_two_stage(images, labels, *, n_canvases: int = 8000, roi_steps=None, rpn_steps=None, seed: int = 0,
-                    callbacks=()):
+def train_two_stage(
+    images,
+    labels,
+    *,
+    n_canvases: int = 8000,
+    roi_steps=None,
+    rpn_steps=None,
+    seed: int = 0,
+    callbacks=(),
+):
     """Train the two-stage detector alternately: Fast R-CNN first, then the RPN on its frozen features.
 
     Stage 1 trains the backbone and the RoI head on sampled RoIs (:func:`sample_rois`), so the
@@ -831,19 +963,39 @@ def train_two_stage(images, labels, *, n_canvases: int = 8000, roi_steps=None, r
 
     from cnnteach.training import train
 
-    recipes = _recipes()
-    roi_recipe = recipes["roi"] if roi_steps is None else replace(recipes["roi"], steps=int(roi_steps))
-    rpn_recipe = recipes["rpn"] if rpn_steps is None else replace(recipes["rpn"], steps=int(rpn_steps))
+    recipes = RECIPES
+    roi_recipe = (
+        recipes["roi"] if roi_steps is None else replace(recipes["roi"], steps=int(roi_steps))
+    )
+    rpn_recipe = (
+        recipes["rpn"] if rpn_steps is None else replace(recipes["rpn"], steps=int(rpn_steps))
+    )
     x, roi_y, rpn_y = make_training_data(images, labels, n_canvases)
     keras.utils.set_random_seed(seed)
     model = two_stage_model()
     info = {}
-    run = train(roi_recipe, x, roi_y, model=_roi_trainer(_fast_view(model)), validation_split=0.0, seed=None,
-                log=False, callbacks=callbacks)
+    run = train(
+        roi_recipe,
+        x,
+        roi_y,
+        model=_roi_trainer(_fast_view(model)),
+        validation_split=0.0,
+        seed=None,
+        log=False,
+        callbacks=callbacks,
+    )
     info["roi"] = _stage_info(run)
     model.get_layer("features").trainable = False
-    run = train(rpn_recipe, x, rpn_y, model=_rpn_view(model), validation_split=0.0, seed=None, log=False,
-                callbacks=callbacks)
+    run = train(
+        rpn_recipe,
+        x,
+        rpn_y,
+        model=_rpn_view(model),
+        validation_split=0.0,
+        seed=None,
+        log=False,
+        callbacks=callbacks,
+    )
     info["rpn"] = _stage_info(run)
     model.get_layer("features").trainable = True
     return model, info
@@ -851,9 +1003,12 @@ def train_two_stage(images, labels, *, n_canvases: int = 8000, roi_steps=None, r
 
 def _stage_info(run):
     steps = int(run.recipe.steps)
-    return dict(steps=steps, fit_seconds=round(run.fit_seconds, 2),
-                canvases_per_s=round(steps * run.recipe.batch_size / run.fit_seconds, 1),
-                final_loss=round(run.final("loss"), 4))
+    return dict(
+        steps=steps,
+        fit_seconds=round(run.fit_seconds, 2),
+        canvases_per_s=round(steps * run.recipe.batch_size / run.fit_seconds, 1),
+        final_loss=round(run.final("loss"), 4),
+    )
 
 
 TWO_STAGE_FILE = "two_stage_detector.keras"
@@ -871,6 +1026,7 @@ def load_two_stage(path=None, *, train_if_missing: bool = True):
     """
     import keras
 
+    from cnnteach._files import write_atomic
     from cnnteach.storage import default_model_path, save_model, shown_path
 
     path = Path(path) if path is not None else default_model_path().with_name(TWO_STAGE_FILE)
@@ -887,9 +1043,30 @@ def load_two_stage(path=None, *, train_if_missing: bool = True):
     start = time.perf_counter()
     model, info = train_two_stage(x_train, y_train)
     save_model(model, path)
-    print(f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} steps, "
-          f"{time.perf_counter() - start:.0f} s) and saved it to {shown_path(path)}.")
+    write_atomic(path.with_suffix(".json"), json.dumps(info, indent=1))
+    print(
+        f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} steps, "
+        f"{time.perf_counter() - start:.0f} s) and saved it to {shown_path(path)}."
+    )
     return model
+
+
+def training_info(path=None):
+    """Steps, ``fit`` seconds, canvases per second and final loss of each stage, as trained.
+
+    :func:`load_two_stage` writes them beside the model (``two_stage_detector.json``) when it
+    trains it; None when that file is not there.
+
+    Examples
+    --------
+    >>> training_info("no/such/file.keras") is None
+    True
+    """
+    from cnnteach.storage import default_model_path
+
+    path = Path(path) if path is not None else default_model_path().with_name(TWO_STAGE_FILE)
+    info = path.with_suffix(".json")
+    return json.loads(info.read_text(encoding="utf-8")) if info.is_file() else None
 
 
 # ----------------------------------------------------------------------------- detecting
@@ -898,9 +1075,18 @@ def _stack(canvases):
     return np.stack(images).astype("float32")[..., None] / 255.0
 
 
-def detect(model, canvases, *, proposals="rpn", top_k: int = 50, score_threshold: float = 0.05,
-           iou_threshold: float = 0.5, max_detections: int = 100, batch_size: int = 64,
-           return_proposals: bool = False):
+def detect(
+    model,
+    canvases,
+    *,
+    proposals="rpn",
+    top_k: int = 50,
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    max_detections: int = 100,
+    batch_size: int = 64,
+    return_proposals: bool = False,
+):
     """Detect digits: backbone once per canvas, proposals, RoIAlign, class scores and boxes.
 
     Parameters
@@ -938,25 +1124,36 @@ def detect(model, canvases, *, proposals="rpn", top_k: int = 50, score_threshold
         elif isinstance(proposals, str) and proposals == "ink":
             proposals = [ink_proposals(c.image if isinstance(c, Canvas) else c) for c in canvases]
         elif isinstance(proposals, str) or len(proposals) != len(x):
-            raise ValueError(f"proposals must be 'rpn', 'ink' or one array of boxes per canvas ({len(x)}), got {proposals!r:.60}")
+            raise ValueError(
+                f"proposals must be 'rpn', 'ink' or one array of boxes per canvas ({len(x)}), got {proposals!r:.60}"
+            )
         count = max(1, max(len(p) for p in proposals))
         rois = np.tile(np.array([0, 0, 8, 8], np.float32), (len(x), count, 1))
         for i, p in enumerate(proposals):
-            rois[i, :len(p)] = p
+            rois[i, : len(p)] = p
         out = model.get_layer("roi_head").predict([f4, rois], batch_size=batch_size, verbose=0)
-    found = [_decode_rois(o[:len(p)], np.asarray(p, np.float64).reshape(-1, 4), size, score_threshold,
-                          iou_threshold, max_detections) for o, p in zip(out, proposals)]
+    found = [
+        _decode_rois(
+            o[: len(p)],
+            np.asarray(p, np.float64).reshape(-1, 4),
+            size,
+            score_threshold,
+            iou_threshold,
+            max_detections,
+        )
+        for o, p in zip(out, proposals)
+    ]
     return (found, proposals) if return_proposals else found
 
 
 def _decode_rois(out, rois, size, score_threshold, iou_threshold, max_detections, classes=10):
-    logits = out[:, :classes + 1].astype(np.float64)
+    logits = out[:, : classes + 1].astype(np.float64)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = (probs / probs.sum(axis=1, keepdims=True))[:, :classes]
     roi_ids, digits = np.nonzero(probs >= score_threshold)
     if not len(roi_ids):
         return Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-    deltas = out[:, classes + 1:].reshape(len(out), classes, 4)[roi_ids, digits].astype(np.float64)
+    deltas = out[:, classes + 1 :].reshape(len(out), classes, 4)[roi_ids, digits].astype(np.float64)
     deltas[:, 2:] = np.minimum(deltas[:, 2:] * BOX_VARIANCES[2], 4.0) / BOX_VARIANCES[2]
     boxes = np.clip(decode_boxes(rois[roi_ids], deltas, variances=BOX_VARIANCES), 0, size)
     scores = probs[roi_ids, digits]

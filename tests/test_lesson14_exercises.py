@@ -24,13 +24,29 @@ def test_lesson_14_has_its_exercises():
 @pytest.mark.parametrize(
     "exercise_id, right, wrong",
     [
-        ("14.snapped-width", [11, 11.0, np.int64(11), 15 - 5 + 1], [10.25, 41, 10, 12, 10.3, 0, 11.5]),
-        ("14.background-rois", [384, 384.0, np.int32(384), 16 * 32 * 0.75], [128, 8, 24, 512, 96, 383, 0]),
+        (
+            "14.snapped-width",
+            [11, 11.0, np.int64(11), 15 - 5 + 1],
+            [10.25, 41, 10, 12, 10.3, 0, 11.5],
+        ),
+        (
+            "14.background-rois",
+            [384, 384.0, np.int32(384), 16 * 32 * 0.75],
+            [128, 8, 24, 512, 96, 383, 0],
+        ),
         ("14.rcnn-passes", [20000, 2e4, np.int64(20000), 10 * 2000], [2000, 10, 2010, 200, 0]),
         (
             "14.rpn-labels",
             [[0, -1, 1, -1], (0, -1, 1, -1), np.array([0, -1, 1, -1]), [0.0, -1.0, 1.0, -1.0]],
-            [[0, 0, 1, 1], [0, 0, 1, 0], [0, -1, -1, -1], [0, 1, 1, -1], [1, -1, 0, -1], [0, -1, 1], 0],
+            [
+                [0, 0, 1, 1],
+                [0, 0, 1, 0],
+                [0, -1, -1, -1],
+                [0, 1, 1, -1],
+                [1, -1, 0, -1],
+                [0, -1, 1],
+                0,
+            ],
         ),
     ],
 )
@@ -58,7 +74,11 @@ def _with_tf(grid, y, x):
 
     h, w = grid.shape
     box = [[y / (h - 1), x / (w - 1), y / (h - 1), x / (w - 1)]]
-    return tf.image.crop_and_resize(grid[None, :, :, None].astype("float64"), box, [0], (1, 1)).numpy().item()
+    return (
+        tf.image.crop_and_resize(grid[None, :, :, None].astype("float64"), box, [0], (1, 1))
+        .numpy()
+        .item()
+    )
 
 
 def _swapped(grid, y, x):
@@ -72,23 +92,37 @@ def _nearest(grid, y, x):
 def _no_clip(grid, y, x):
     y0, x0 = math.floor(y), math.floor(x)
     dy, dx = y - y0, x - x0
-    return ((1 - dy) * (1 - dx) * grid[y0, x0] + (1 - dy) * dx * grid[y0, x0 + 1]
-            + dy * (1 - dx) * grid[y0 + 1, x0] + dy * dx * grid[y0 + 1, x0 + 1])
+    return (
+        (1 - dy) * (1 - dx) * grid[y0, x0]
+        + (1 - dy) * dx * grid[y0, x0 + 1]
+        + dy * (1 - dx) * grid[y0 + 1, x0]
+        + dy * dx * grid[y0 + 1, x0 + 1]
+    )
 
 
 def _weights_flipped(grid, y, x):
     y0, x0 = math.floor(y), math.floor(x)
     y1, x1 = min(y0 + 1, grid.shape[0] - 1), min(x0 + 1, grid.shape[1] - 1)
     dy, dx = y - y0, x - x0
-    return dy * dx * grid[y0, x0] + dy * (1 - dx) * grid[y0, x1] + (1 - dy) * dx * grid[y1, x0] + (1 - dy) * (1 - dx) * grid[y1, x1]
+    return (
+        dy * dx * grid[y0, x0]
+        + dy * (1 - dx) * grid[y0, x1]
+        + (1 - dy) * dx * grid[y1, x0]
+        + (1 - dy) * (1 - dx) * grid[y1, x1]
+    )
 
 
 def _placeholder(grid, y, x): ...
 
 
 def test_bilinear_exercise():
-    for right in (_right, _with_scipy, _with_tf, lambda g, y, x: np.float32(_right(g, y, x)),
-                  lambda g, y, x: np.array([_right(g, y, x)])):
+    for right in (
+        _right,
+        _with_scipy,
+        _with_tf,
+        lambda g, y, x: np.float32(_right(g, y, x)),
+        lambda g, y, x: np.array([_right(g, y, x)]),
+    ):
         feedback = check("14.bilinear", right)
         assert feedback, feedback.message
     for wrong, hint in [

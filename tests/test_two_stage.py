@@ -14,8 +14,8 @@ from cnnteach.two_stage import (
     CANVAS,
     crop_proposals,
     ink_proposals,
-    propose,
     proposal_recall,
+    propose,
     roi_align,
     roi_align_layer,
     roi_max_pool,
@@ -87,7 +87,9 @@ def test_roi_max_pool_snaps_to_cells():
     a = roi_max_pool(features, [[12, 12, 52, 52]])
     b = roi_max_pool(features, [[13, 11, 51, 53]])
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(roi_align(features, [[12, 12, 52, 52]]), roi_align(features, [[13, 11, 51, 53]]))
+    assert not np.allclose(
+        roi_align(features, [[12, 12, 52, 52]]), roi_align(features, [[13, 11, 51, 53]])
+    )
 
 
 def test_roi_max_pool_rejects_bad_shapes():
@@ -106,8 +108,12 @@ def bilinear_point(features, y, x):
     y0, x0 = int(math.floor(y)), int(math.floor(x))
     y1, x1 = min(y0 + 1, h - 1), min(x0 + 1, w - 1)
     dy, dx = y - y0, x - x0
-    return ((1 - dy) * (1 - dx) * features[y0, x0] + (1 - dy) * dx * features[y0, x1]
-            + dy * (1 - dx) * features[y1, x0] + dy * dx * features[y1, x1])
+    return (
+        (1 - dy) * (1 - dx) * features[y0, x0]
+        + (1 - dy) * dx * features[y0, x1]
+        + dy * (1 - dx) * features[y1, x0]
+        + dy * dx * features[y1, x1]
+    )
 
 
 def roi_align_loop(features, rois, stride, output_size, sampling):
@@ -132,8 +138,9 @@ def test_roi_align_matches_the_loop(output_size, sampling):
     features = rng.normal(size=(24, 24, 3))
     rois = random_rois(rng, 25)
     expected = roi_align_loop(features, rois, 4, output_size, sampling)
-    np.testing.assert_allclose(roi_align(features, rois, output_size=output_size, sampling=sampling), expected,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        roi_align(features, rois, output_size=output_size, sampling=sampling), expected, atol=1e-12
+    )
 
 
 def test_roi_align_of_a_linear_map_is_exact():
@@ -149,13 +156,17 @@ def test_roi_align_of_a_linear_map_is_exact():
 @pytest.mark.parametrize("output_size,sampling,stride", [(7, 2, 4), (4, 1, 8), (3, 3, 2)])
 def test_keras_roi_align_matches_numpy(output_size, sampling, stride):
     rng = np.random.default_rng(7 * output_size + sampling)
-    features = rng.normal(size=(3, 12, 16, 5)).astype("float32")  # not square: rows and columns kept apart
+    features = rng.normal(size=(3, 12, 16, 5)).astype(
+        "float32"
+    )  # not square: rows and columns kept apart
     rois = np.stack([random_rois(rng, 6, size=12 * stride) for _ in range(3)]).astype("float32")
     layer = roi_align_layer(stride=stride, output_size=output_size, sampling=sampling)
     got = np.asarray(layer([features, rois]))
     assert got.shape == (3, 6, output_size, output_size, 5)
     for b in range(3):
-        expected = roi_align(features[b], rois[b], stride=stride, output_size=output_size, sampling=sampling)
+        expected = roi_align(
+            features[b], rois[b], stride=stride, output_size=output_size, sampling=sampling
+        )
         np.testing.assert_allclose(got[b], expected, atol=1e-5)
 
 
@@ -170,8 +181,12 @@ def test_keras_roi_align_is_crop_and_resize_at_the_bin_centres():
     pooled = np.asarray(layer([features, np.array([[[x0, y0, x1, y1]]], "float32")]))[0, 0]
     first, last = (x0 / 4 - 0.5 + 0.5) / 23, (x1 / 4 - 0.5 - 0.5) / 23
     first_y, last_y = (y0 / 4 - 0.5 + 0.5) / 23, (y1 / 4 - 0.5 - 0.5) / 23
-    crops = tf.image.crop_and_resize(features, [[first_y, first, last_y, last]], [0], (14, 14)).numpy()[0]
-    np.testing.assert_allclose(crops, features[0, 3:17, 5:19], atol=1e-5)  # whole cells: exact reads
+    crops = tf.image.crop_and_resize(
+        features, [[first_y, first, last_y, last]], [0], (14, 14)
+    ).numpy()[0]
+    np.testing.assert_allclose(
+        crops, features[0, 3:17, 5:19], atol=1e-5
+    )  # whole cells: exact reads
     np.testing.assert_allclose(pooled, crops.reshape(7, 2, 7, 2, 4).mean(axis=(1, 3)), atol=1e-5)
 
 
@@ -192,7 +207,9 @@ def test_ink_proposals_join_a_broken_digit():
 
 
 def test_proposal_recall_counts_each_true_box():
-    canvas = Canvas(np.zeros((32, 32), np.uint8), np.array([[0, 0, 10, 10], [20, 20, 30, 30]]), np.array([1, 2]))
+    canvas = Canvas(
+        np.zeros((32, 32), np.uint8), np.array([[0, 0, 10, 10], [20, 20, 30, 30]]), np.array([1, 2])
+    )
     assert proposal_recall([np.array([[0, 0, 10, 10], [1, 1, 10, 10]])], [canvas]) == 0.5
     assert proposal_recall([np.zeros((0, 4))], [canvas]) == 0.0
     with pytest.raises(ValueError, match="one array per canvas"):
@@ -204,7 +221,9 @@ def test_crop_proposals_centres_the_digit_like_mnist():
     image[30:70, 40:60] = 200  # 20 wide, 40 tall
     crop = crop_proposals(image, [[40, 30, 60, 70]])[0]
     ink = np.argwhere(crop > 100)
-    assert ink[:, 0].min() == 4 and ink[:, 0].max() == 23  # 20 of 28 rows, centred, like an MNIST digit
+    assert (
+        ink[:, 0].min() == 4 and ink[:, 0].max() == 23
+    )  # 20 of 28 rows, centred, like an MNIST digit
     assert 8 <= ink[:, 1].min() and ink[:, 1].max() <= 19
 
 
@@ -213,7 +232,10 @@ def test_propose_keeps_the_best_after_nms():
     out = np.zeros((4, 6))
     out[:, 0] = [3.0, 2.0, 1.0, -5.0]  # object logits; background logits 0
     boxes, scores = propose(out, anchors, top_k=2)
-    assert boxes.tolist() == [[0, 0, 10, 10], [40, 40, 50, 50]]  # anchor 1 overlaps anchor 0 by 0.82
+    assert boxes.tolist() == [
+        [0, 0, 10, 10],
+        [40, 40, 50, 50],
+    ]  # anchor 1 overlaps anchor 0 by 0.82
     assert np.all(np.diff(scores) < 0)
     with pytest.raises(ValueError, match="one row per anchor"):
         propose(out[:3], anchors)
@@ -230,8 +252,9 @@ def test_sample_rois_fractions_and_iou_bands():
         assert positive.sum() == 8  # a quarter
         assert np.all(best[positive] >= 0.5)
         assert np.all((best[~positive] >= 0.1) & (best[~positive] < 0.5))
-        np.testing.assert_allclose(pairwise_iou(rois[positive], boxes)[np.arange(8), matched[positive]],
-                                   best[positive])
+        np.testing.assert_allclose(
+            pairwise_iou(rois[positive], boxes)[np.arange(8), matched[positive]], best[positive]
+        )
 
 
 def test_sample_rois_without_digits_is_all_background():
@@ -283,7 +306,9 @@ def test_smoke_training_detect_and_reload(mnist, canvases, tmp_path):
     from cnnteach.two_stage import detect, load_two_stage, train_two_stage
 
     (x_train, y_train), _ = mnist
-    model, info = train_two_stage(x_train[:2000], y_train[:2000], n_canvases=32, roi_steps=2, rpn_steps=2)
+    model, info = train_two_stage(
+        x_train[:2000], y_train[:2000], n_canvases=32, roi_steps=2, rpn_steps=2
+    )
     assert info["roi"]["steps"] == 2 and info["rpn"]["steps"] == 2
     assert np.isfinite(info["roi"]["final_loss"]) and np.isfinite(info["rpn"]["final_loss"])
     found, proposals = detect(model, canvases[:2], return_proposals=True)

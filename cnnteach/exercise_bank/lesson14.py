@@ -70,8 +70,12 @@ def _bilinear_reference(grid, y, x):
     y0, x0 = int(np.floor(y)), int(np.floor(x))
     y1, x1 = min(y0 + 1, grid.shape[0] - 1), min(x0 + 1, grid.shape[1] - 1)
     dy, dx = y - y0, x - x0
-    return ((1 - dy) * (1 - dx) * grid[y0, x0] + (1 - dy) * dx * grid[y0, x1]
-            + dy * (1 - dx) * grid[y1, x0] + dy * dx * grid[y1, x1])
+    return (
+        (1 - dy) * (1 - dx) * grid[y0, x0]
+        + (1 - dy) * dx * grid[y0, x1]
+        + dy * (1 - dx) * grid[y1, x0]
+        + dy * dx * grid[y1, x1]
+    )
 
 
 @exercise(
@@ -124,7 +128,9 @@ def _(answer):
     if values == [0, -1, 1, -1]:
         return None
     if values == [0, 0, 1, 1] or values == [0, 0, 1, 0]:
-        return "Lesson 13's 0.5 / 0.4 thresholds? The RPN uses 0.7 for object and 0.3 for background."
+        return (
+            "Lesson 13's 0.5 / 0.4 thresholds? The RPN uses 0.7 for object and 0.3 for background."
+        )
     if values[2] != 1:
         return "Anchor 2 overlaps the box by IoU 0.25, below 0.3: background (1)."
     if values[1] != -1 or values[3] != -1:

@@ -96,7 +96,8 @@ def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
 
 
 # ----------------------------------------------------------------------------- lesson 14 (two-stage)
-def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, n_canvases=8000):
+def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, head_steps=None,
+              n_canvases=8000):
     """Lesson 14's detectors on the same canvases: R-CNN style, Fast R-CNN and Faster R-CNN.
 
     * ``rcnn_style``: ``two_stage.ink_proposals``, every proposal cropped to 28 x 28 and
@@ -106,8 +107,8 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
       proposals, the RoI head.
     * ``two_stage``: Faster R-CNN: the RPN's top 50 proposals after NMS 0.7 instead.
 
-    ``train_s`` is the two stages' ``fit`` time (RoI head + backbone, then RPN), from the first
-    step, tracing included; ``proposal_recall`` the share of digits with a proposal at IoU >= 0.5.
+    ``train_s`` is the three stages' ``fit`` time (RoI head + backbone, RPN, RoI head on the
+    RPN's proposals), each from its first step, tracing included; ``proposal_recall`` the share of digits with a proposal at IoU >= 0.5.
     """
     from cnnteach import two_stage as ts
     from cnnteach.one_stage import evaluate
@@ -136,11 +137,11 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
     rows = {"rcnn_style": timed(rcnn)}
     start = time.perf_counter()
     model, info = ts.train_two_stage(x_train, y_train, n_canvases=n_canvases, roi_steps=roi_steps,
-                                     rpn_steps=rpn_steps, seed=seed)
+                                     rpn_steps=rpn_steps, head_steps=head_steps, seed=seed)
     total = time.perf_counter() - start
     rows["fast_rcnn"] = timed(lambda cs: ts.detect(model, cs, proposals="ink", return_proposals=True))
     rows["two_stage"] = timed(lambda cs: ts.detect(model, cs, proposals="rpn", return_proposals=True))
-    train_s = info["roi"]["fit_seconds"] + info["rpn"]["fit_seconds"]
+    train_s = sum(info[stage]["fit_seconds"] for stage in ("roi", "rpn", "head"))
     for name in ("fast_rcnn", "two_stage"):
         rows[name].update(
             train_s=round(train_s, 2),
@@ -148,6 +149,9 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
             roi_canvases_per_s=info["roi"]["canvases_per_s"],
             rpn_steps=info["rpn"]["steps"], rpn_train_s=info["rpn"]["fit_seconds"],
             rpn_canvases_per_s=info["rpn"]["canvases_per_s"],
+            head_steps=info["head"]["steps"], head_train_s=info["head"]["fit_seconds"],
+            head_canvases_per_s=info["head"]["canvases_per_s"],
+            proposal_s=info["proposal_seconds"],
             data_and_train_s=round(total, 2),
         )
     return rows
@@ -163,6 +167,7 @@ def main(argv=None):
     parser.add_argument("--skip-two-stage", action="store_true")
     parser.add_argument("--roi-steps", type=int, default=None, help="override lesson 14's RoI-head steps")
     parser.add_argument("--rpn-steps", type=int, default=None, help="override lesson 14's RPN steps")
+    parser.add_argument("--head-steps", type=int, default=None, help="override lesson 14's stage-3 steps")
     args = parser.parse_args(argv)
 
     from cnnteach.data import load_mnist
@@ -179,7 +184,8 @@ def main(argv=None):
         if not args.skip_one_stage:
             result["one_stage"] = one_stage(x_train, y_train, canvases, seed, args.steps, args.canvases)
         if not args.skip_two_stage:
-            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps, args.rpn_steps))
+            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps, args.rpn_steps,
+                                    args.head_steps))
         runs.append(result)
         print(json.dumps({"run": seed, **result}), flush=True)
     if len(runs) > 1:

@@ -17,9 +17,9 @@ Lesson 14 rebuilds, on digits, the three steps from R-CNN to Faster R-CNN:
   hand-made proposals: :func:`rpn_targets` labels anchors 0.7 / 0.3, :func:`propose` keeps the
   top-k after NMS.
 
-Training (:func:`train_two_stage`) is *alternating*, in two stages of at most a minute each:
-first the backbone and the RoI head (Fast R-CNN), then the RPN's own layers on the frozen,
-shared backbone. :func:`detect` runs either pipeline; :func:`load_two_stage` keeps the trained
+Training (:func:`train_two_stage`) is *alternating*, in three stages of at most a minute each:
+the backbone and the RoI head (Fast R-CNN), then the RPN's own layers on the frozen, shared
+backbone, then the RoI head again on the RPN's proposals. :func:`detect` runs either pipeline; :func:`load_two_stage` keeps the trained
 model beside the lesson model. The numpy parts import no TensorFlow; Keras and TensorFlow are
 imported inside the functions that build or run a network.
 """
@@ -579,15 +579,16 @@ def _rpn_view(model):
 
 
 # ----------------------------------------------------------------------------- RoI sampling
-def _jitter(boxes, rng, per_box: int, size: int):
+def _jitter(boxes, rng, per_box: int, size: int, shift: float = 0.5, scale: float = 0.7):
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     if not len(boxes):
         return boxes
     b = np.repeat(boxes, per_box, axis=0)
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
-    cx = (b[:, 0] + b[:, 2]) / 2 + rng.uniform(-0.5, 0.5, len(b)) * w
-    cy = (b[:, 1] + b[:, 3]) / 2 + rng.uniform(-0.5, 0.5, len(b)) * h
-    w, h = w * np.exp(rng.uniform(-0.7, 0.7, len(b))), h * np.exp(rng.uniform(-0.7, 0.7, len(b)))
+    cx = (b[:, 0] + b[:, 2]) / 2 + rng.uniform(-shift, shift, len(b)) * w
+    cy = (b[:, 1] + b[:, 3]) / 2 + rng.uniform(-shift, shift, len(b)) * h
+    w = w * np.exp(rng.uniform(-scale, scale, len(b)))
+    h = h * np.exp(rng.uniform(-scale, scale, len(b)))
     out = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
     return _clip(out, size)
 
@@ -606,11 +607,13 @@ def sample_rois(
     positive_fraction: float = 0.25,
     size: int = 96,
     candidates=None,
+    jitter: bool = True,
 ):
     """Sample training RoIs as Fast R-CNN did: a quarter positives, the rest background.
 
-    The candidates are the true boxes, 24 random shifts and resizings of each, 32 random
-    boxes and any ``candidates`` given (e.g. proposals). A candidate with IoU >= 0.5 with a
+    The candidates are the true boxes, 24 random shifts and resizings of each (12 up to half
+    a box off and up to 2 times too wide or tall, 12 near misses within 15% and 1.2 times, so
+    that the head learns fine corrections too), 32 random boxes and any ``candidates`` given (e.g. proposals). A candidate with IoU >= 0.5 with a
     true box is a positive (of that box's digit); one whose best IoU lies in [0.1, 0.5) is
     background. Fast R-CNN (Girshick 2015, section 2.3) took 25% of each image's RoIs from
     proposals with IoU >= 0.5 and the rest from [0.1, 0.5). When a canvas has too few
@@ -632,7 +635,10 @@ def sample_rois(
     true_boxes = np.asarray(true_boxes, np.float64).reshape(-1, 4)
     if not 0 <= positive_fraction <= 1:
         raise ValueError(f"positive_fraction must lie in [0, 1], got {positive_fraction}")
-    parts = [true_boxes, _jitter(true_boxes, rng, 24, size)]
+    parts = [true_boxes]
+    if jitter:
+        parts.append(_jitter(true_boxes, rng, 12, size))  # up to half a box off, sizes up to 2x off
+        parts.append(_jitter(true_boxes, rng, 12, size, shift=0.15, scale=0.2))  # near misses
     centres = rng.uniform(0, size, (32, 2))
     sides = rng.uniform(8, 48, (32, 2))
     parts.append(_clip(np.concatenate([centres - sides / 2, centres + sides / 2], axis=1), size))
@@ -857,6 +863,10 @@ def _fresh_rpn_view():
     return _rpn_view(two_stage_model())
 
 
+def _roi_objective():
+    return roi_loss(box_weight=2.0)
+
+
 def _rpn_loss():
     from cnnteach.one_stage import detection_loss
 
@@ -871,23 +881,34 @@ RECIPES = {
         "fast-rcnn",
         _fresh_roi_trainer,
         batch_size=16,
-        steps=700,
+        steps=1000,
         learning_rate=0.004,
         schedule="warmup-cosine",
         warmup_fraction=0.05,
         steps_per_execution=10,
-        objective=roi_loss,
+        objective=_roi_objective,
     ),
     "rpn": Recipe(
         "rpn",
         _fresh_rpn_view,
         batch_size=32,
-        steps=300,
-        learning_rate=0.004,
+        steps=1000,
+        learning_rate=0.008,
         schedule="warmup-cosine",
         warmup_fraction=0.05,
         steps_per_execution=10,
         objective=_rpn_loss,
+    ),
+    "head": Recipe(
+        "fast-rcnn-head",
+        _fresh_roi_trainer,
+        batch_size=16,
+        steps=500,
+        learning_rate=0.002,
+        schedule="warmup-cosine",
+        warmup_fraction=0.05,
+        steps_per_execution=10,
+        objective=_roi_objective,
     ),
 }
 
@@ -906,7 +927,7 @@ def make_training_data(images, labels, n: int, *, first_seed: int = 0, rois_per_
     Examples
     --------
     >>> digits = np.zeros((8, 28, 28), np.uint8); digits[:, 4:24, 8:20] = 255
-    >>> x, roi_y, rpn_y = make_training_data(digits, np.arange(8), 2)
+    >>> x, roi_y, rpn_y, canvases = make_training_data(digits, np.arange(8), 2)
     >>> x.shape, roi_y.shape, rpn_y.shape
     ((2, 96, 96), (2, 32, 9), (2, 1296, 5))
     """
@@ -925,7 +946,31 @@ def make_training_data(images, labels, n: int, *, first_seed: int = 0, rois_per_
         ]
     )
     x = np.stack([c.image for c in canvases])
-    return x, roi_y, rpn_targets(canvases)
+    return x, roi_y, rpn_targets(canvases), canvases
+
+
+def proposal_targets(model, canvases, *, seed: int = 1, rois_per_canvas: int = 32, top_k: int = 50):
+    """RoI targets sampled from the RPN's own proposals (plus the true boxes), for stage 3.
+
+    Examples
+    --------
+    >>> head_y = proposal_targets(model, canvases)  # doctest: +SKIP
+    """
+    from cnnteach.training import quiet_retracing
+
+    x = _stack(canvases)
+    with quiet_retracing():
+        _, f8 = model.get_layer("features").predict(x, batch_size=256, verbose=0)
+        rpn_out = model.get_layer("rpn").predict(f8, batch_size=256, verbose=0)
+    anchors = ANCHORS.anchors(x.shape[1:3])
+    rng = np.random.default_rng(seed)
+    rows = []
+    for canvas, out in zip(canvases, rpn_out):
+        proposals = propose(out, anchors, size=x.shape[1], top_k=top_k)[0]
+        rois, matched = sample_rois(canvas.boxes, rng, count=rois_per_canvas, size=x.shape[1],
+                                    candidates=proposals, jitter=False)
+        rows.append(roi_targets(rois, matched, canvas.boxes, canvas.labels))
+    return np.stack(rows)
 
 
 def train_two_stage(
@@ -935,23 +980,31 @@ def train_two_stage(
     n_canvases: int = 8000,
     roi_steps=None,
     rpn_steps=None,
+    head_steps=None,
     seed: int = 0,
     callbacks=(),
 ):
-    """Train the two-stage detector alternately: Fast R-CNN first, then the RPN on its frozen features.
+    """Train the two-stage detector alternately, in three stages that share one backbone.
 
-    Stage 1 trains the backbone and the RoI head on sampled RoIs (:func:`sample_rois`), so the
-    shared features learn what a digit looks like. Stage 2 freezes the backbone (Ren et al.
-    2015's alternating training fixes the shared layers in its later steps too) and trains
-    only the RPN's layers with Faster R-CNN's 0.7 / 0.3 anchor labels. Both go through
-    :func:`cnnteach.training.train` with their own recipe.
+    1. **Fast R-CNN** (:data:`RECIPES` ``"roi"``): the backbone and the RoI head, on RoIs
+       sampled around the true boxes (:func:`sample_rois`), so the shared features learn what
+       a digit looks like; no RPN is needed yet.
+    2. **RPN** (``"rpn"``): the backbone frozen, only the RPN's layers learn, with Faster
+       R-CNN's 0.7 / 0.3 anchor labels (:func:`rpn_targets`).
+    3. **Head on the RPN's proposals** (``"head"``): the backbone still frozen, the RoI head
+       fine-tuned on RoIs sampled from the RPN's own proposals (:func:`proposal_targets`).
+
+    Stages 2 and 3 are steps 3 and 4 of Ren et al. (2015)'s 4-step alternating training,
+    which fix the shared convolutional layers and fine-tune only the layers unique to the RPN,
+    then to Fast R-CNN. Every stage goes through :func:`cnnteach.training.train`.
 
     Returns
     -------
     model : keras.Model
         :func:`two_stage_model`, trained.
     info : dict
-        Per stage: ``steps``, ``fit_seconds``, ``canvases_per_s`` and ``final_loss``.
+        Per stage (``"roi"``, ``"rpn"``, ``"head"``): ``steps``, ``fit_seconds``,
+        ``canvases_per_s`` and ``final_loss``; ``proposal_seconds``: making stage 3's RoIs.
 
     Examples
     --------
@@ -970,7 +1023,10 @@ def train_two_stage(
     rpn_recipe = (
         recipes["rpn"] if rpn_steps is None else replace(recipes["rpn"], steps=int(rpn_steps))
     )
-    x, roi_y, rpn_y = make_training_data(images, labels, n_canvases)
+    head_recipe = (
+        recipes["head"] if head_steps is None else replace(recipes["head"], steps=int(head_steps))
+    )
+    x, roi_y, rpn_y, canvases = make_training_data(images, labels, n_canvases)
     keras.utils.set_random_seed(seed)
     model = two_stage_model()
     info = {}
@@ -997,6 +1053,20 @@ def train_two_stage(
         callbacks=callbacks,
     )
     info["rpn"] = _stage_info(run)
+    start = time.perf_counter()
+    head_y = proposal_targets(model, canvases, seed=seed + 1)
+    info["proposal_seconds"] = round(time.perf_counter() - start, 2)
+    run = train(
+        head_recipe,
+        x,
+        head_y,
+        model=_roi_trainer(_fast_view(model)),
+        validation_split=0.0,
+        seed=None,
+        log=False,
+        callbacks=callbacks,
+    )
+    info["head"] = _stage_info(run)
     model.get_layer("features").trainable = True
     return model, info
 
@@ -1045,7 +1115,8 @@ def load_two_stage(path=None, *, train_if_missing: bool = True):
     save_model(model, path)
     write_atomic(path.with_suffix(".json"), json.dumps(info, indent=1))
     print(
-        f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} steps, "
+        f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} + "
+        f"{info['head']['steps']} steps, "
         f"{time.perf_counter() - start:.0f} s) and saved it to {shown_path(path)}."
     )
     return model

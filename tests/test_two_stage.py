@@ -307,9 +307,9 @@ def test_smoke_training_detect_and_reload(mnist, canvases, tmp_path):
 
     (x_train, y_train), _ = mnist
     model, info = train_two_stage(
-        x_train[:2000], y_train[:2000], n_canvases=32, roi_steps=2, rpn_steps=2
+        x_train[:2000], y_train[:2000], n_canvases=32, roi_steps=2, rpn_steps=2, head_steps=2
     )
-    assert info["roi"]["steps"] == 2 and info["rpn"]["steps"] == 2
+    assert info["roi"]["steps"] == info["rpn"]["steps"] == info["head"]["steps"] == 2
     assert np.isfinite(info["roi"]["final_loss"]) and np.isfinite(info["rpn"]["final_loss"])
     found, proposals = detect(model, canvases[:2], return_proposals=True)
     assert len(found) == 2 and all(isinstance(f, Detections) for f in found)

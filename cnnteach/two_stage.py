@@ -19,8 +19,9 @@ Lesson 14 rebuilds, on digits, the three steps from R-CNN to Faster R-CNN:
 
 Training (:func:`train_two_stage`) is *alternating*, in three stages of at most a minute each:
 the backbone and the RoI head (Fast R-CNN), then the RPN's own layers on the frozen, shared
-backbone, then the RoI head again on the RPN's proposals. :func:`detect` runs either pipeline; :func:`load_two_stage` keeps the trained
-model beside the lesson model. The numpy parts import no TensorFlow; Keras and TensorFlow are
+backbone, then the RoI head again on the RPN's proposals. :func:`detect` runs either
+pipeline; :func:`load_two_stage` keeps the trained model beside the lesson model. The numpy
+parts import no TensorFlow; Keras and TensorFlow are
 imported inside the functions that build or run a network.
 """
 
@@ -136,13 +137,15 @@ def proposal_recall(proposals, canvases, iou_threshold: float = 0.5) -> float:
 
     Examples
     --------
-    >>> canvas = Canvas(np.zeros((8, 8), np.uint8), np.array([[0, 0, 4, 4], [4, 4, 8, 8]]), np.array([1, 2]))
+    >>> boxes = np.array([[0, 0, 4, 4], [4, 4, 8, 8]])
+    >>> canvas = Canvas(np.zeros((8, 8), np.uint8), boxes, np.array([1, 2]))
     >>> proposal_recall([np.array([[0, 0, 4, 5]])], [canvas])
     0.5
     """
     if len(proposals) != len(canvases):
         raise ValueError(
-            f"got proposals for {len(proposals)} canvases and {len(canvases)} canvases: give one array per canvas"
+            f"got proposals for {len(proposals)} canvases and {len(canvases)} canvases: "
+            "give one array per canvas"
         )
     hits = total = 0
     for boxes, canvas in zip(proposals, canvases):
@@ -298,7 +301,8 @@ def _check_rois(features, rois):
         raise ValueError(f"features must be one feature map (H, W, C), got shape {features.shape}")
     if rois.ndim != 2 or rois.shape[1] != 4:
         raise ValueError(
-            f"rois must have shape (R, 4): (x_min, y_min, x_max, y_max) in canvas pixels, got {rois.shape}"
+            "rois must have shape (R, 4): (x_min, y_min, x_max, y_max) in canvas pixels, "
+            f"got {rois.shape}"
         )
     return features, rois
 
@@ -613,8 +617,10 @@ def sample_rois(
 
     The candidates are the true boxes, 24 random shifts and resizings of each (12 up to half
     a box off and up to 2 times too wide or tall, 12 near misses within 15% and 1.2 times, so
-    that the head learns fine corrections too), 32 random boxes and any ``candidates`` given (e.g. proposals). A candidate with IoU >= 0.5 with a
-    true box is a positive (of that box's digit); one whose best IoU lies in [0.1, 0.5) is
+    that the head learns fine corrections too), 32 random boxes and any ``candidates`` given
+    (e.g. proposals); ``jitter=False`` leaves out the shifted copies, so that the RoIs come
+    from the proposals as in Fast R-CNN. A candidate with IoU >= 0.5 with a true box is a
+    positive (of that box's digit); one whose best IoU lies in [0.1, 0.5) is
     background. Fast R-CNN (Girshick 2015, section 2.3) took 25% of each image's RoIs from
     proposals with IoU >= 0.5 and the rest from [0.1, 0.5). When a canvas has too few
     positives, more background fills the batch; when it has no candidate in [0.1, 0.5), the
@@ -967,8 +973,14 @@ def proposal_targets(model, canvases, *, seed: int = 1, rois_per_canvas: int = 3
     rows = []
     for canvas, out in zip(canvases, rpn_out):
         proposals = propose(out, anchors, size=x.shape[1], top_k=top_k)[0]
-        rois, matched = sample_rois(canvas.boxes, rng, count=rois_per_canvas, size=x.shape[1],
-                                    candidates=proposals, jitter=False)
+        rois, matched = sample_rois(
+            canvas.boxes,
+            rng,
+            count=rois_per_canvas,
+            size=x.shape[1],
+            candidates=proposals,
+            jitter=False,
+        )
         rows.append(roi_targets(rois, matched, canvas.boxes, canvas.labels))
     return np.stack(rows)
 
@@ -1196,7 +1208,8 @@ def detect(
             proposals = [ink_proposals(c.image if isinstance(c, Canvas) else c) for c in canvases]
         elif isinstance(proposals, str) or len(proposals) != len(x):
             raise ValueError(
-                f"proposals must be 'rpn', 'ink' or one array of boxes per canvas ({len(x)}), got {proposals!r:.60}"
+                f"proposals must be 'rpn', 'ink' or one array of boxes per canvas ({len(x)}), "
+                f"got {proposals!r:.60}"
             )
         count = max(1, max(len(p) for p in proposals))
         rois = np.tile(np.array([0, 0, 8, 8], np.float32), (len(x), count, 1))

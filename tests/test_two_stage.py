@@ -1,4 +1,4 @@
-"""cnnteach.two_stage: proposals, RoI pooling and RoIAlign against references, sampling, a smoke training."""
+"""cnnteach.two_stage: proposals, RoI pooling and RoIAlign against references, sampling."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_roi_align_matches_the_loop(output_size, sampling):
 
 
 def test_roi_align_of_a_linear_map_is_exact():
-    # bilinear interpolation reproduces a linear function: the bin average is its value at the bin centre
+    # bilinear sampling reproduces a linear map: a bin average is its value at the bin centre
     yy, xx = np.mgrid[0:24, 0:24].astype(float)
     features = (2 * yy + 3 * xx)[..., None]
     pooled = roi_align(features, [[16, 20, 72, 48]], output_size=7, sampling=2)[0, ..., 0]

@@ -9,17 +9,26 @@ number_exercise(
     11,
     integer=True,
     hints={
-        10.25: "That is the RoI's width in cells before snapping; RoI pooling first rounds both ends to whole cells.",
+        10.25: (
+            "That is the RoI's width in cells before snapping; RoI pooling first rounds both "
+            "ends to whole cells."
+        ),
         41: "That is the width in pixels; divide by the stride 4 to get feature cells.",
         10: "Both end cells count: the cells from 5 to 15 are 15 − 5 + 1 of them.",
-        12: "Round each end to the nearest cell: 21 / 4 = 5.25 gives cell 5, and the last pixel 61 / 4 = 15.25 gives cell 15.",
+        12: (
+            "Round each end to the nearest cell: 21 / 4 = 5.25 gives cell 5, and the last pixel "
+            "61 / 4 = 15.25 gives cell 15."
+        ),
     },
     otherwise=(
-        "Round x_min / 4 to the nearest cell, and the last pixel (x_max − 1) / 4 too; the width is last − first + 1."
+        "Round x_min / 4 to the nearest cell, and the last pixel (x_max − 1) / 4 too; the width "
+        "is last − first + 1."
     ),
     explanation=(
-        "First cell round(21 / 4) = round(5.25) = 5, last cell round((62 − 1) / 4) = round(15.25) = 15, so the RoI "
-        "covers 15 − 5 + 1 = 11 cells: 44 pixels of features for a 41-pixel box. RoIAlign keeps the 10.25 cells."
+        "First cell round(21 / 4) = round(5.25) = 5, last cell round((62 − 1) / 4) = "
+        "round(15.25) = 15, so the RoI "
+        "covers 15 − 5 + 1 = 11 cells: 44 pixels of features for a 41-pixel box. RoIAlign keeps "
+        "the 10.25 cells."
     ),
 )
 
@@ -29,13 +38,22 @@ number_exercise(
     integer=True,
     hints={
         128: "That is the positives of the whole batch; the question asks for the background RoIs.",
-        8: "That is one canvas's positives; the question asks for the background RoIs of the whole step.",
+        8: (
+            "That is one canvas's positives; the question asks for the background RoIs of the "
+            "whole step."
+        ),
         24: "That is one canvas's background RoIs; a step has 16 canvases.",
         512: "That is every RoI of the step; a quarter of them are positives.",
-        96: "96 is Fast R-CNN's background per image pair (3/4 of 128); here a step is 16 canvases of 32 RoIs.",
+        96: (
+            "96 is Fast R-CNN's background per image pair (3/4 of 128); here a step is 16 "
+            "canvases of 32 RoIs."
+        ),
     },
     otherwise="RoIs per step = canvases × RoIs per canvas; three quarters of them are background.",
-    explanation="16 canvases × 32 RoIs = 512 RoIs per step; a quarter (128) are positives, so 384 are background.",
+    explanation=(
+        "16 canvases × 32 RoIs = 512 RoIs per step; a quarter (128) are positives, so 384 are "
+        "background."
+    ),
 )
 
 number_exercise(
@@ -44,12 +62,21 @@ number_exercise(
     integer=True,
     hints={
         2000: "That is one image; the question asks about 10 images.",
-        10: "Ten passes is Fast R-CNN, which runs the network once per image; R-CNN runs it once per proposal.",
-        2010: "R-CNN does not run the network on the whole image at all: once per proposal, 2,000 per image.",
+        10: (
+            "Ten passes is Fast R-CNN, which runs the network once per image; R-CNN runs it once "
+            "per proposal."
+        ),
+        2010: (
+            "R-CNN does not run the network on the whole image at all: once per proposal, 2,000 "
+            "per image."
+        ),
     },
-    otherwise="R-CNN warps every proposal and runs the CNN on each one: proposals per image × images.",
+    otherwise=(
+        "R-CNN warps every proposal and runs the CNN on each one: proposals per image × images."
+    ),
     explanation=(
-        "R-CNN runs the CNN on every warped proposal: 10 × 2,000 = 20,000 passes, where Fast R-CNN runs it 10 times "
+        "R-CNN runs the CNN on every warped proposal: 10 × 2,000 = 20,000 passes, where Fast "
+        "R-CNN runs it 10 times "
         "and cuts the 20,000 RoIs out of the 10 feature maps."
     ),
 )
@@ -81,9 +108,12 @@ def _bilinear_reference(grid, y, x):
 @exercise(
     "14.bilinear",
     explanation=(
-        "Take the four cells around the point: rows floor(y) and floor(y) + 1, columns floor(x) and floor(x) + 1 "
-        "(clipped to the map). With dy = y − floor(y) and dx = x − floor(x), mix each row's two cells by dx, "
-        "then the two rows by dy: (1 − dy)(1 − dx) f00 + (1 − dy) dx f01 + dy (1 − dx) f10 + dy dx f11. RoIAlign "
+        "Take the four cells around the point: rows floor(y) and floor(y) + 1, columns floor(x) "
+        "and floor(x) + 1 "
+        "(clipped to the map). With dy = y − floor(y) and dx = x − floor(x), mix each row's two "
+        "cells by dx, "
+        "then the two rows by dy: (1 − dy)(1 − dx) f00 + (1 − dy) dx f01 + dy (1 − dx) f10 + dy "
+        "dx f11. RoIAlign "
         "reads every sample point this way; crop_and_resize does the same."
     ),
 )
@@ -104,12 +134,15 @@ def _(my_bilinear):
         nearest = grid[int(round(y)), int(round(x))]
         if abs(value - nearest) < 1e-9 and (y % 1 or x % 1):
             return (
-                f"At ({y}, {x}) you returned the nearest cell; bilinear sampling mixes the four cells around the "
+                f"At ({y}, {x}) you returned the nearest cell; bilinear sampling mixes the four "
+                f"cells around the "
                 "point, each weighted by how close it is."
             )
         return (
-            f"At (y={y}, x={x}) the right value is {want:.4f}, you gave {value:.4f}. Weight the cell at "
-            "(floor(y), floor(x)) by (1 − dy)(1 − dx), and clip the +1 neighbours to the map's last row and column."
+            f"At (y={y}, x={x}) the right value is {want:.4f}, you gave {value:.4f}. Weight the "
+            f"cell at "
+            "(floor(y), floor(x)) by (1 − dy)(1 − dx), and clip the +1 neighbours to the map's "
+            "last row and column."
         )
     return None
 
@@ -117,8 +150,10 @@ def _(my_bilinear):
 @exercise(
     "14.rpn-labels",
     explanation=(
-        "IoUs with the box (0, 0, 20, 20): 1.0, 0.64, 0.25 and 0.48. The RPN labels an anchor 'object' (0) at IoU "
-        "0.7 or more, or when it is the box's best anchor; 'background' (1) below 0.3; the rest (0.3 to 0.7) are "
+        "IoUs with the box (0, 0, 20, 20): 1.0, 0.64, 0.25 and 0.48. The RPN labels an anchor "
+        "'object' (0) at IoU "
+        "0.7 or more, or when it is the box's best anchor; 'background' (1) below 0.3; the rest "
+        "(0.3 to 0.7) are "
         "ignored (-1): [0, -1, 1, -1]."
     ),
 )
@@ -134,5 +169,8 @@ def _(answer):
     if values[2] != 1:
         return "Anchor 2 overlaps the box by IoU 0.25, below 0.3: background (1)."
     if values[1] != -1 or values[3] != -1:
-        return "IoU 0.64 and 0.48 are neither 0.7 or more nor below 0.3: those anchors are ignored (-1)."
-    return "Compute the four IoUs first, then label: >= 0.7 object (0), < 0.3 background (1), in between ignored (-1)."
+        return "IoU 0.64 and 0.48 are neither 0.7 or more nor below 0.3: those are ignored (-1)."
+    return (
+        "Compute the four IoUs first, then label: >= 0.7 object (0), < 0.3 background (1), "
+        "in between ignored (-1)."
+    )

@@ -913,7 +913,7 @@ def load_two_stage(path=None, *, train_if_missing: bool = True):
     start = time.perf_counter()
     model, info = train_two_stage(x_train, y_train)
     save_model(model, path)
-    write_atomic(path.with_suffix(".json"), json.dumps(info, indent=1))
+    write_atomic(path.with_suffix(".json"), json.dumps(info, indent=1).encode("utf-8"))
     print(
         f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} + "
         f"{info['head']['steps']} steps, "

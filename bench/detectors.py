@@ -95,7 +95,7 @@ def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
     }
 
 
-# ----------------------------------------------------------------------------- lesson 14 (two-stage)
+# ------------------------------------------------------------------------ lesson 14 (two-stage)
 def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, head_steps=None,
               n_canvases=8000):
     """Lesson 14's detectors on the same canvases: R-CNN style, Fast R-CNN and Faster R-CNN.
@@ -108,7 +108,8 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
     * ``two_stage``: Faster R-CNN: the RPN's top 50 proposals after NMS 0.7 instead.
 
     ``train_s`` is the three stages' ``fit`` time (RoI head + backbone, RPN, RoI head on the
-    RPN's proposals), each from its first step, tracing included; ``proposal_recall`` the share of digits with a proposal at IoU >= 0.5.
+    RPN's proposals), each from its first step, tracing included; ``proposal_recall`` the share
+    of digits with a proposal at IoU >= 0.5.
     """
     from cnnteach import two_stage as ts
     from cnnteach.one_stage import evaluate
@@ -139,8 +140,10 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
     model, info = ts.train_two_stage(x_train, y_train, n_canvases=n_canvases, roi_steps=roi_steps,
                                      rpn_steps=rpn_steps, head_steps=head_steps, seed=seed)
     total = time.perf_counter() - start
-    rows["fast_rcnn"] = timed(lambda cs: ts.detect(model, cs, proposals="ink", return_proposals=True))
-    rows["two_stage"] = timed(lambda cs: ts.detect(model, cs, proposals="rpn", return_proposals=True))
+    for name, source in (("fast_rcnn", "ink"), ("two_stage", "rpn")):
+        rows[name] = timed(
+            lambda cs, source=source: ts.detect(model, cs, proposals=source, return_proposals=True)
+        )
     train_s = sum(info[stage]["fit_seconds"] for stage in ("roi", "rpn", "head"))
     for name in ("fast_rcnn", "two_stage"):
         rows[name].update(
@@ -165,9 +168,9 @@ def main(argv=None):
     parser.add_argument("--skip-sliding", action="store_true")
     parser.add_argument("--skip-one-stage", action="store_true")
     parser.add_argument("--skip-two-stage", action="store_true")
-    parser.add_argument("--roi-steps", type=int, default=None, help="override lesson 14's RoI-head steps")
-    parser.add_argument("--rpn-steps", type=int, default=None, help="override lesson 14's RPN steps")
-    parser.add_argument("--head-steps", type=int, default=None, help="override lesson 14's stage-3 steps")
+    for stage in ("roi", "rpn", "head"):
+        parser.add_argument(f"--{stage}-steps", type=int, default=None,
+                            help=f"override the steps of lesson 14's {stage!r} stage")
     args = parser.parse_args(argv)
 
     from cnnteach.data import load_mnist
@@ -182,10 +185,12 @@ def main(argv=None):
         if not args.skip_sliding:
             result["sliding_window"] = sliding_window(x_train, y_train, canvases, seed)
         if not args.skip_one_stage:
-            result["one_stage"] = one_stage(x_train, y_train, canvases, seed, args.steps, args.canvases)
+            result["one_stage"] = one_stage(
+                x_train, y_train, canvases, seed, args.steps, args.canvases
+            )
         if not args.skip_two_stage:
-            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps, args.rpn_steps,
-                                    args.head_steps))
+            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps,
+                                    args.rpn_steps, args.head_steps))
         runs.append(result)
         print(json.dumps({"run": seed, **result}), flush=True)
     if len(runs) > 1:

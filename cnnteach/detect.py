@@ -4,7 +4,8 @@ Lesson 10 builds a small object detector out of the digit classifier, the way de
 done before R-CNN.
 
 * :func:`make_canvas` pastes MNIST digits at seeded random places on a larger black image
-  and returns the image, the ground-truth boxes and the labels.
+  and returns the image, the ground-truth boxes and the labels; with ``scale=(low, high)``
+  every digit is first resized by its own random factor (lesson 13's digits of many sizes).
 * :func:`sliding_windows` cuts every window the classifier will look at.
 * :func:`detect_digits` classifies all windows of one or many canvases in ONE ``predict``
   call, keeps the confident ones (a background class, a confidence threshold, or both),
@@ -49,6 +50,7 @@ __all__ = [
     "detect_digits",
     "fully_convolutional",
     "make_canvas",
+    "INK_FLOOR",
     "MAX_CANVAS",
     "make_canvases",
     "make_window_dataset",
@@ -171,12 +173,18 @@ def _check_canvas_args(n_digits, size, gap, scale):
     return n_digits, size, gap, (None if scale is None else _check_scale(scale))
 
 
+#: Resizing blurs a digit's edges into a faint halo; a resized digit's pixels below this value
+#: (out of 255) are set to 0, so that its box is tight around ink one can see.
+INK_FLOOR = 32
+
+
 def _resize(digit: np.ndarray, factor: float) -> np.ndarray:
-    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow) and crop it to its ink."""
+    """Resize a 28x28 uint8 digit by ``factor`` (bilinear, Pillow), drop the faint halo, crop to ink."""
     from PIL import Image
 
     side = max(1, int(round(WINDOW * factor)))
-    resized = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR))
+    resized = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR)).copy()
+    resized[resized < INK_FLOOR] = 0
     found = _ink_box(resized)
     if found is None:
         return resized[:0, :0]
@@ -240,7 +248,8 @@ def make_canvas(images, labels, *, n_digits: int = 4, size: int = 96, seed=0, ga
     ``gap`` pixels apart), so every digit's ink stays whole and separate. With
     ``scale=(low, high)``, each digit is first resized by its own seeded random factor drawn
     uniformly from ``[low, high]`` (bilinear, with Pillow: ``(0.6, 2.0)`` turns the 28-pixel
-    frame into 17 to 56 pixels) and cropped to its ink; the ink boxes never overlap (and stay
+    frame into 17 to 56 pixels), its faint resizing halo (pixels below :data:`INK_FLOOR`) is
+    dropped and it is cropped to its ink; the ink boxes never overlap (and stay
     ``gap`` pixels apart), so again every true box is tight around its digit's ink and holds
     no other digit's ink.
 

@@ -205,11 +205,12 @@ def detection_backbone(input_shape=(None, None, 1), *, widths=(16, 32, 32, 64, 6
 
 
 def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, classes: int = 10,
-                    backbone=None):
+                    backbone=None, head_width: int | None = 64):
     """A one-stage detector: a backbone, then for every anchor N + 1 class scores and 4 offsets.
 
-    The head is one 3x3 ``Conv2D`` with ``anchors_per_cell * (classes + 1 + 4)`` outputs per
-    cell (SSD's predictor is such a 3x3 convolution), reshaped to one row per anchor:
+    The head is a 3x3 ``Conv2D`` with ReLU (``head_width`` filters; a light version of
+    RetinaNet's head subnets) and a 3x3 ``Conv2D`` with ``anchors_per_cell * (classes + 1 + 4)``
+    outputs per cell (SSD's predictor is such a 3x3 convolution), reshaped to one row per anchor:
     ``classes + 1`` logits (digits, then background, class ``classes``) and
     ``(tx, ty, tw, th)``. Anchors are ordered as :func:`cnnteach.boxes.make_anchors` orders
     them: cell by cell (row, then column), then the anchors of the cell.
@@ -224,6 +225,8 @@ def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, class
         Object classes; one more output is background.
     backbone : keras.Model, optional
         Default :func:`detection_backbone` for ``input_shape``.
+    head_width : int or None, default 64
+        Filters of the head's hidden convolution; None predicts straight from the backbone.
 
     Returns
     -------
@@ -245,6 +248,9 @@ def one_stage_model(input_shape=(96, 96, 1), *, anchors_per_cell: int = 9, class
     per_anchor = int(classes) + 1 + 4
     inputs = keras.Input(input_shape)
     features = backbone(inputs)
-    x = layers.Conv2D(int(anchors_per_cell) * per_anchor, 3, padding="same", name="head")(features)
+    x = features
+    if head_width:
+        x = layers.Conv2D(int(head_width), 3, padding="same", activation="relu", name="head_hidden")(x)
+    x = layers.Conv2D(int(anchors_per_cell) * per_anchor, 3, padding="same", name="head")(x)
     outputs = layers.Reshape((-1, per_anchor), name="anchors")(x)
     return keras.Model(inputs, outputs, name="one_stage")

@@ -4,7 +4,9 @@
   pixel scaling, batch size, epochs, Adam's learning rate and its schedule (constant, or a
   linear warm-up followed by a cosine decay), ``steps_per_execution`` and label smoothing.
   ``RECIPES["blog"]`` is the 2019 recipe, ``RECIPES["lesson"]`` the course's, and
-  ``RECIPES["background"]`` fine-tunes lesson 10's digit-or-background classifier.
+  ``RECIPES["background"]`` fine-tunes lesson 10's digit-or-background classifier. A recipe
+  may also set a budget of gradient ``steps`` and its own ``objective`` (a loss for other
+  targets than labels): :data:`cnnteach.one_stage.RECIPE`, lesson 13's detector, does both.
 * :func:`train` runs any recipe: every training in the course goes through it.
 * :func:`epoch_log` and :func:`step_clock` are the callbacks the lessons show.
 
@@ -588,12 +590,15 @@ def train(
     x_train : array_like
         uint8 images (N, 28, 28) as ``load_mnist()`` returns them; :func:`prepare_images`
         scales them the recipe's way. Already prepared float arrays are used as they are.
+        With a recipe that has an ``objective`` (such as lesson 13's detector), any uint8
+        images (N, H, W), or float32 (N, H, W, C).
     y_train : array_like
-        Digits 0-9, shape (N,) (one-hot rows are accepted too).
+        Digits 0-9, shape (N,) (one-hot rows are accepted too); with an ``objective``, the
+        targets its loss reads, one row per image.
     model : keras.Model, optional
         The network to train; by default a fresh one from ``recipe.build``.
     epochs : int, optional
-        Overrides the recipe's number of epochs.
+        Overrides the recipe's number of epochs (ignored when the recipe sets ``steps``).
     validation_split : float, default 0.2
         Share of the training images (the last ones, as Keras takes them) held out to
         validate after each epoch; 0.2 of 60,000 leaves 48,000 to train on.

@@ -77,7 +77,7 @@ def test_targets_of_real_canvases(canvases):
 
 
 # ----------------------------------------------------------------------------- loss
-def _reference_loss(y_true, y_pred, ratio=3):
+def _reference_loss(y_true, y_pred, ratio=3, box_weight=2.0):
     """The loss written out in numpy, one image at a time, with a full sort."""
     total_pos, total = 0, 0.0
     for t, p in zip(y_true, y_pred):
@@ -89,7 +89,7 @@ def _reference_loss(y_true, y_pred, ratio=3):
         n_hard = min(ratio * positive.sum(), negative.sum())
         total += ce[positive].sum() + np.sort(ce[negative])[::-1][:n_hard].sum()
         d = np.abs(p[:, 11:] - t[:, 1:])
-        total += np.where(d < 1, 0.5 * d**2, d - 0.5).sum(axis=1)[positive].sum()
+        total += box_weight * np.where(d < 1, 0.5 * d**2, d - 0.5).sum(axis=1)[positive].sum()
         total_pos += positive.sum()
     return total / max(total_pos, 1)
 
@@ -134,7 +134,8 @@ def test_loss_of_a_perfect_prediction_is_near_zero_and_offsets_count_for_positiv
     y_pred[0, 1:, 11:] = 7.0  # background offsets are never trained
     assert float(detection_loss()(y_true, y_pred)) < 1e-6
     y_pred[0, 0, 11] += 0.5  # 0.5 off in tx: smooth L1 0.5 * 0.25
-    assert float(detection_loss()(y_true, y_pred)) == pytest.approx(0.125, abs=1e-5)
+    assert float(detection_loss()(y_true, y_pred)) == pytest.approx(2 * 0.125, abs=1e-5)
+    assert float(detection_loss(box_weight=1.0)(y_true, y_pred)) == pytest.approx(0.125, abs=1e-5)
 
 
 # ----------------------------------------------------------------------------- decoding

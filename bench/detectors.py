@@ -1,9 +1,10 @@
-"""Detectors of lessons 12-13 trained and scored on the same multi-scale test canvases.
+"""Detectors of lessons 12-14 trained and scored on the same multi-scale test canvases.
 
 * ``sliding_window``: lesson 12's detector: the trained 28 x 28 classifier fine-tuned with a
   background class (``make_window_dataset`` of 2,000 canvases, one epoch), slid with stride 4
   and tightened to the ink, as the lesson does.
 * ``one_stage``: lesson 13's detector, trained with ``one_stage.RECIPE`` through ``train``.
+* ``rcnn_style``, ``fast_rcnn``, ``two_stage`` (Faster R-CNN): lesson 14's, see :func:`two_stage`.
 
 Both are scored on 200 canvases of TEST digits (``one_stage.CANVAS``: 96 x 96, 4 digits resized
 by 0.6 to 2.0): VOC mAP@0.5 (``scoring.mean_average_precision``), COCO mAP@[.5:.95]
@@ -12,6 +13,7 @@ by 0.6 to 2.0): VOC mAP@0.5 (``scoring.mean_average_precision``), COCO mAP@[.5:.
 ``canvases_per_s`` (steps x batch / train_s) say how busy the machine was.
 
     python bench/detectors.py [--runs 3] [--steps N] [--canvases N] [--skip-sliding]
+                              [--skip-one-stage] [--skip-two-stage] [--roi-steps N] [--rpn-steps N]
 
 Prints one JSON line per run and, with ``--runs`` above 1, a last JSON line of medians.
 """
@@ -93,12 +95,82 @@ def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
     }
 
 
+# ------------------------------------------------------------------------ lesson 14 (two-stage)
+def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, head_steps=None,
+              n_canvases=8000):
+    """Lesson 14's detectors on the same canvases: R-CNN style, Fast R-CNN and Faster R-CNN.
+
+    * ``rcnn_style``: ``two_stage.ink_proposals``, every proposal cropped to 28 x 28 and
+      classified by lesson 12's digit-or-background classifier (``load_window_classifier``,
+      trained once and kept); boxes are the proposals.
+    * ``fast_rcnn``: the two-stage network's backbone once per canvas, RoIAlign of the same ink
+      proposals, the RoI head.
+    * ``two_stage``: Faster R-CNN: the RPN's top 50 proposals after NMS 0.7 instead.
+
+    ``train_s`` is the three stages' ``fit`` time (RoI head + backbone, RPN, RoI head on the
+    RPN's proposals), each from its first step, tracing included; ``proposal_recall`` the share
+    of digits with a proposal at IoU >= 0.5.
+    """
+    from cnnteach import two_stage as ts
+    from cnnteach.one_stage import evaluate
+
+    def timed(run):
+        run(canvases[:2])  # warm-up: trace predict once
+        start = time.perf_counter()
+        found, proposals = run(canvases)
+        per_canvas = (time.perf_counter() - start) / len(canvases)
+        result = evaluate(canvases, found)
+        return {
+            "map50": round(result["map50"], 4),
+            "coco_map": round(result["coco_map"], 4),
+            "map75": round(result["coco"]["map75"], 4),
+            "proposal_recall": round(ts.proposal_recall(proposals, canvases), 4),
+            "proposals_per_canvas": round(sum(len(p) for p in proposals) / len(canvases), 1),
+            "seconds_per_canvas": round(per_canvas, 5),
+        }
+
+    classifier = ts.load_window_classifier()
+
+    def rcnn(cs):
+        proposals = [ts.ink_proposals(c.image) for c in cs]
+        return ts.rcnn_detect(classifier, cs, proposals=proposals), proposals
+
+    rows = {"rcnn_style": timed(rcnn)}
+    start = time.perf_counter()
+    model, info = ts.train_two_stage(x_train, y_train, n_canvases=n_canvases, roi_steps=roi_steps,
+                                     rpn_steps=rpn_steps, head_steps=head_steps, seed=seed)
+    total = time.perf_counter() - start
+    for name, source in (("fast_rcnn", "ink"), ("two_stage", "rpn")):
+        rows[name] = timed(
+            lambda cs, source=source: ts.detect(model, cs, proposals=source, return_proposals=True)
+        )
+    train_s = sum(info[stage]["fit_seconds"] for stage in ("roi", "rpn", "head"))
+    for name in ("fast_rcnn", "two_stage"):
+        rows[name].update(
+            train_s=round(train_s, 2),
+            roi_steps=info["roi"]["steps"], roi_train_s=info["roi"]["fit_seconds"],
+            roi_canvases_per_s=info["roi"]["canvases_per_s"],
+            rpn_steps=info["rpn"]["steps"], rpn_train_s=info["rpn"]["fit_seconds"],
+            rpn_canvases_per_s=info["rpn"]["canvases_per_s"],
+            head_steps=info["head"]["steps"], head_train_s=info["head"]["fit_seconds"],
+            head_canvases_per_s=info["head"]["canvases_per_s"],
+            proposal_s=info["proposal_seconds"],
+            data_and_train_s=round(total, 2),
+        )
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--steps", type=int, default=None, help="override the recipe's step budget")
     parser.add_argument("--canvases", type=int, default=12000, help="distinct training canvases")
     parser.add_argument("--skip-sliding", action="store_true")
+    parser.add_argument("--skip-one-stage", action="store_true")
+    parser.add_argument("--skip-two-stage", action="store_true")
+    for stage in ("roi", "rpn", "head"):
+        parser.add_argument(f"--{stage}-steps", type=int, default=None,
+                            help=f"override the steps of lesson 14's {stage!r} stage")
     args = parser.parse_args(argv)
 
     from cnnteach.canvases import make_canvases
@@ -112,7 +184,13 @@ def main(argv=None):
         result = {}
         if not args.skip_sliding:
             result["sliding_window"] = sliding_window(x_train, y_train, canvases, seed)
-        result["one_stage"] = one_stage(x_train, y_train, canvases, seed, args.steps, args.canvases)
+        if not args.skip_one_stage:
+            result["one_stage"] = one_stage(
+                x_train, y_train, canvases, seed, args.steps, args.canvases
+            )
+        if not args.skip_two_stage:
+            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps,
+                                    args.rpn_steps, args.head_steps))
         runs.append(result)
         print(json.dumps({"run": seed, **result}), flush=True)
     if len(runs) > 1:

@@ -96,11 +96,19 @@ def one_stage(x_train, y_train, canvases, seed, steps, n_canvases):
 
 
 # ------------------------------------------------------------------------ lesson 14 (two-stage)
-def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, head_steps=None,
-              n_canvases=8000):
+def two_stage(
+    x_train,
+    y_train,
+    canvases,
+    seed,
+    roi_steps=None,
+    rpn_steps=None,
+    head_steps=None,
+    n_canvases=8000,
+):
     """Lesson 14's detectors on the same canvases: R-CNN style, Fast R-CNN and Faster R-CNN.
 
-    * ``rcnn_style``: ``two_stage.ink_proposals``, every proposal cropped to 28 x 28 and
+    * ``rcnn_style``: ``rcnn.ink_proposals``, every proposal cropped to 28 x 28 and
       classified by lesson 12's digit-or-background classifier (``load_window_classifier``,
       trained once and kept); boxes are the proposals.
     * ``fast_rcnn``: the two-stage network's backbone once per canvas, RoIAlign of the same ink
@@ -112,7 +120,9 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
     of digits with a proposal at IoU >= 0.5.
     """
     from cnnteach import two_stage as ts
+    from cnnteach import two_stage_training
     from cnnteach.one_stage import evaluate
+    from cnnteach.rcnn import ink_proposals, load_window_classifier, proposal_recall, rcnn_detect
 
     def timed(run):
         run(canvases[:2])  # warm-up: trace predict once
@@ -124,21 +134,28 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
             "map50": round(result["map50"], 4),
             "coco_map": round(result["coco_map"], 4),
             "map75": round(result["coco"]["map75"], 4),
-            "proposal_recall": round(ts.proposal_recall(proposals, canvases), 4),
+            "proposal_recall": round(proposal_recall(proposals, canvases), 4),
             "proposals_per_canvas": round(sum(len(p) for p in proposals) / len(canvases), 1),
             "seconds_per_canvas": round(per_canvas, 5),
         }
 
-    classifier = ts.load_window_classifier()
+    classifier = load_window_classifier()
 
     def rcnn(cs):
-        proposals = [ts.ink_proposals(c.image) for c in cs]
-        return ts.rcnn_detect(classifier, cs, proposals=proposals), proposals
+        proposals = [ink_proposals(c.image) for c in cs]
+        return rcnn_detect(classifier, cs, proposals=proposals), proposals
 
     rows = {"rcnn_style": timed(rcnn)}
     start = time.perf_counter()
-    model, info = ts.train_two_stage(x_train, y_train, n_canvases=n_canvases, roi_steps=roi_steps,
-                                     rpn_steps=rpn_steps, head_steps=head_steps, seed=seed)
+    model, info = two_stage_training.train_two_stage(
+        x_train,
+        y_train,
+        n_canvases=n_canvases,
+        roi_steps=roi_steps,
+        rpn_steps=rpn_steps,
+        head_steps=head_steps,
+        seed=seed,
+    )
     total = time.perf_counter() - start
     for name, source in (("fast_rcnn", "ink"), ("two_stage", "rpn")):
         rows[name] = timed(
@@ -148,11 +165,14 @@ def two_stage(x_train, y_train, canvases, seed, roi_steps=None, rpn_steps=None, 
     for name in ("fast_rcnn", "two_stage"):
         rows[name].update(
             train_s=round(train_s, 2),
-            roi_steps=info["roi"]["steps"], roi_train_s=info["roi"]["fit_seconds"],
+            roi_steps=info["roi"]["steps"],
+            roi_train_s=info["roi"]["fit_seconds"],
             roi_canvases_per_s=info["roi"]["canvases_per_s"],
-            rpn_steps=info["rpn"]["steps"], rpn_train_s=info["rpn"]["fit_seconds"],
+            rpn_steps=info["rpn"]["steps"],
+            rpn_train_s=info["rpn"]["fit_seconds"],
             rpn_canvases_per_s=info["rpn"]["canvases_per_s"],
-            head_steps=info["head"]["steps"], head_train_s=info["head"]["fit_seconds"],
+            head_steps=info["head"]["steps"],
+            head_train_s=info["head"]["fit_seconds"],
             head_canvases_per_s=info["head"]["canvases_per_s"],
             proposal_s=info["proposal_seconds"],
             data_and_train_s=round(total, 2),
@@ -169,8 +189,12 @@ def main(argv=None):
     parser.add_argument("--skip-one-stage", action="store_true")
     parser.add_argument("--skip-two-stage", action="store_true")
     for stage in ("roi", "rpn", "head"):
-        parser.add_argument(f"--{stage}-steps", type=int, default=None,
-                            help=f"override the steps of lesson 14's {stage!r} stage")
+        parser.add_argument(
+            f"--{stage}-steps",
+            type=int,
+            default=None,
+            help=f"override the steps of lesson 14's {stage!r} stage",
+        )
     args = parser.parse_args(argv)
 
     from cnnteach.canvases import make_canvases
@@ -189,8 +213,17 @@ def main(argv=None):
                 x_train, y_train, canvases, seed, args.steps, args.canvases
             )
         if not args.skip_two_stage:
-            result.update(two_stage(x_train, y_train, canvases, seed, args.roi_steps,
-                                    args.rpn_steps, args.head_steps))
+            result.update(
+                two_stage(
+                    x_train,
+                    y_train,
+                    canvases,
+                    seed,
+                    args.roi_steps,
+                    args.rpn_steps,
+                    args.head_steps,
+                )
+            )
         runs.append(result)
         print(json.dumps({"run": seed, **result}), flush=True)
     if len(runs) > 1:

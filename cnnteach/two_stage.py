@@ -2,10 +2,7 @@
 
 Lesson 14 rebuilds, on digits, the three steps from R-CNN to Faster R-CNN:
 
-* **R-CNN in miniature.** :func:`ink_proposals` finds regions without learning (connected
-  components of ink at several thresholds, with ``scipy.ndimage``); :func:`crop_proposals`
-  crops and resizes each one to 28 x 28; :func:`rcnn_detect` classifies every crop with
-  lesson 12's digit-or-background classifier (:func:`load_window_classifier`).
+* **R-CNN in miniature** lives in :mod:`cnnteach.rcnn` (regions from ink, crops, a classifier).
 * **Fast R-CNN.** The backbone runs once per canvas (:func:`two_stage_model`); every region of
   interest (RoI) is cut out of the *feature map*. :func:`roi_max_pool` is the Fast R-CNN
   paper's RoI pooling (max over a grid of bins snapped to the feature cells) and
@@ -18,19 +15,14 @@ Lesson 14 rebuilds, on digits, the three steps from R-CNN to Faster R-CNN:
   hand-made proposals: :func:`rpn_targets` labels anchors 0.7 / 0.3, :func:`propose` keeps the
   top-k after NMS.
 
-Training (:func:`train_two_stage`) is *alternating*, in three stages of at most a minute each:
-the backbone and the RoI head (Fast R-CNN), then the RPN's own layers on the frozen, shared
-backbone, then the RoI head again on the RPN's proposals. :func:`detect` runs either
-pipeline; :func:`load_two_stage` keeps the trained model beside the lesson model. The numpy
+Training (:mod:`cnnteach.two_stage_training`) is *alternating*, in three stages: the backbone
+and the RoI head (Fast R-CNN), then the RPN's own layers on the frozen, shared backbone, then
+the RoI head again on the RPN's proposals. :func:`detect` runs either pipeline. The numpy
 parts import no TensorFlow; Keras and TensorFlow are
 imported inside the functions that build or run a network.
 """
 
 from __future__ import annotations
-
-import json
-import time
-from pathlib import Path
 
 import numpy as np
 
@@ -42,240 +34,33 @@ from cnnteach.boxes import (
     non_max_suppression,
     pairwise_iou,
 )
-from cnnteach.detect import Canvas, Detections
+from cnnteach.canvases import Canvas
+from cnnteach.detect import Detections
 from cnnteach.one_stage import ANCHORS, CANVAS, TEST_SEED
-from cnnteach.roi import POOL, _bilinear, _layer_classes, roi_align, roi_align_layer, roi_max_pool
-from cnnteach.training import Recipe
+from cnnteach.rcnn import ink_proposals
+from cnnteach.roi import POOL, roi_align, roi_align_layer, roi_max_pool
 
 __all__ = [
     "ANCHORS",
     "BOX_VARIANCES",
-    "RECIPES",
     "CANVAS",
     "TEST_SEED",
-    "crop_proposals",
     "detect",
-    "ink_proposals",
-    "load_two_stage",
-    "load_window_classifier",
-    "proposal_recall",
     "propose",
-    "rcnn_detect",
     "roi_align",
     "roi_align_layer",
     "roi_max_pool",
     "roi_targets",
+    "roi_loss",
     "rpn_targets",
     "sample_rois",
-    "train_two_stage",
-    "training_info",
     "two_stage_model",
 ]
+
 
 #: Offsets of the RoI head are divided by these before the loss sees them (the
 #: ``BBOX_NORMALIZE_STDS`` of the Fast/Faster R-CNN code), so that all four are about as large.
 BOX_VARIANCES = (0.1, 0.1, 0.2, 0.2)
-
-
-# ----------------------------------------------------------------------------- R-CNN
-def ink_proposals(image, *, thresholds=(1, 96, 192), dilations=(0, 2), min_side: int = 4):
-    """Class-agnostic region proposals without learning: boxes of connected blobs of ink.
-
-    For every ink threshold (a pixel is ink when it is at least the threshold) and every
-    dilation (0, or grow the ink by that many pixels first, so that a digit broken in two
-    pieces becomes one blob), ``scipy.ndimage.label`` finds the 8-connected blobs; each
-    blob's proposal is the tight box of the ink inside it. Several thresholds split digits
-    whose faint edges touch; dilation joins broken ones. Boxes smaller than ``min_side`` on
-    both sides are dropped, and duplicates are kept once. R-CNN used *selective search*
-    (about 2,000 proposals per image) for the same job.
-
-    Parameters
-    ----------
-    image : array_like, shape (H, W)
-        A canvas, uint8 pixels 0-255.
-    thresholds : sequence of int, default (1, 96, 192)
-    dilations : sequence of int, default (0, 2)
-    min_side : int, default 4
-
-    Returns
-    -------
-    numpy.ndarray, float64, shape (K, 4)
-        Boxes ``(x_min, y_min, x_max, y_max)``, sorted.
-
-    Examples
-    --------
-    >>> image = np.zeros((30, 30), np.uint8)
-    >>> image[2:8, 3:6] = 255; image[20:26, 20:26] = 50
-    >>> ink_proposals(image).tolist()  # the faint blob vanishes at thresholds 96 and 192
-    [[3.0, 2.0, 6.0, 8.0], [20.0, 20.0, 26.0, 26.0]]
-    """
-    from scipy import ndimage
-
-    image = np.asarray(image)
-    if image.ndim != 2 or image.dtype.kind not in "iuf":
-        raise ValueError(
-            f"image must be one canvas of shape (H, W), got {image.dtype} {image.shape}"
-        )
-    boxes = []
-    structure = np.ones((3, 3), bool)
-    for threshold in thresholds:
-        ink = image >= threshold
-        for grow in dilations:
-            blobs = ndimage.binary_dilation(ink, structure, iterations=grow) if grow else ink
-            labelled, _ = ndimage.label(blobs, structure)
-            for found in ndimage.find_objects(np.where(ink, labelled, 0)):
-                if found is not None:
-                    rows, cols = found
-                    boxes.append((cols.start, rows.start, cols.stop, rows.stop))
-    boxes = np.unique(np.asarray(boxes, np.float64).reshape(-1, 4), axis=0)
-    big = (boxes[:, 2] - boxes[:, 0] >= min_side) | (boxes[:, 3] - boxes[:, 1] >= min_side)
-    return boxes[big]
-
-
-def proposal_recall(proposals, canvases, iou_threshold: float = 0.5) -> float:
-    """Share of the true boxes that some proposal overlaps with IoU >= ``iou_threshold``.
-
-    Examples
-    --------
-    >>> boxes = np.array([[0, 0, 4, 4], [4, 4, 8, 8]])
-    >>> canvas = Canvas(np.zeros((8, 8), np.uint8), boxes, np.array([1, 2]))
-    >>> proposal_recall([np.array([[0, 0, 4, 5]])], [canvas])
-    0.5
-    """
-    if len(proposals) != len(canvases):
-        raise ValueError(
-            f"got proposals for {len(proposals)} canvases and {len(canvases)} canvases: "
-            "give one array per canvas"
-        )
-    hits = total = 0
-    for boxes, canvas in zip(proposals, canvases):
-        total += len(canvas.boxes)
-        if len(boxes) and len(canvas.boxes):
-            hits += int((pairwise_iou(canvas.boxes, boxes).max(axis=1) >= iou_threshold).sum())
-    return hits / total if total else float("nan")
-
-
-def crop_proposals(image, boxes, *, size: int = 28, context: float = 28 / 20):
-    """Crop every box as a square with MNIST's margin and resize it to ``size`` x ``size``.
-
-    An MNIST digit sits in a 20 x 20 box inside its 28 x 28 frame, so each crop is a square
-    ``context`` times the box's longer side, centred on the box, sampled bilinearly (zeros
-    outside the canvas). R-CNN warped each proposal, with 16 pixels of context, to 227 x 227.
-
-    Returns
-    -------
-    numpy.ndarray, float32, shape (K, size, size)
-        Pixels 0-255.
-
-    Examples
-    --------
-    >>> image = np.zeros((40, 40), np.uint8); image[10:30, 10:30] = 255
-    >>> crops = crop_proposals(image, [[10, 10, 30, 30]])
-    >>> crops.shape, float(crops[0, 14, 14]), float(crops[0, 1, 1])
-    ((1, 28, 28), 255.0, 0.0)
-    """
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    centre_x, centre_y = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]) * context
-    steps = (np.arange(size) + 0.5) / size - 0.5  # pixel centres of the crop, -0.5 .. 0.5
-    ys = (
-        centre_y[:, None] + steps[None] * side[:, None] - 0.5
-    )  # pixel index: centre of pixel i is i + 0.5
-    xs = centre_x[:, None] + steps[None] * side[:, None] - 0.5
-    grid_y = np.broadcast_to(ys[:, :, None], (len(boxes), size, size))
-    grid_x = np.broadcast_to(xs[:, None, :], (len(boxes), size, size))
-    return _bilinear(np.asarray(image, np.float32), grid_y, grid_x).astype(np.float32)
-
-
-def rcnn_detect(
-    classifier,
-    canvases,
-    *,
-    proposals=None,
-    score_threshold: float = 0.05,
-    iou_threshold: float = 0.5,
-):
-    """R-CNN in miniature: propose, crop every proposal, classify all crops in one ``predict``.
-
-    Every crop's best digit (ignoring the background output, 10) becomes a detection scored
-    by its probability; per-class NMS removes duplicates. There is no box regression: a
-    detection's box is its proposal.
-
-    Parameters
-    ----------
-    classifier : keras.Model
-        An 11-way digit-or-background classifier of 28 x 28 images (lesson 12's).
-    canvases : list of Canvas
-    proposals : list of arrays, optional
-        Default :func:`ink_proposals` of each canvas.
-
-    Returns
-    -------
-    list of Detections
-
-    Examples
-    --------
-    >>> found = rcnn_detect(load_window_classifier(), canvases)  # doctest: +SKIP
-    """
-    from cnnteach.training import quiet_retracing
-
-    if proposals is None:
-        proposals = [ink_proposals(c.image) for c in canvases]
-    crops = [crop_proposals(c.image, p) for c, p in zip(canvases, proposals)]
-    stack = np.concatenate(crops) if crops else np.zeros((0, 28, 28), np.float32)
-    with quiet_retracing():
-        probs = (
-            classifier.predict(stack[..., None] / 255.0, batch_size=256, verbose=0)
-            if len(stack)
-            else np.zeros((0, 11))
-        )
-    found, start = [], 0
-    for boxes in proposals:
-        p = probs[start : start + len(boxes), :10]
-        start += len(boxes)
-        labels, scores = p.argmax(axis=1), p.max(axis=1)
-        keep = scores >= score_threshold
-        boxes, labels, scores = boxes[keep], labels[keep], scores[keep]
-        kept = batched_nms(boxes, scores, labels, iou_threshold) if len(boxes) else np.zeros(0, int)
-        found.append(
-            Detections(boxes[kept].reshape(-1, 4), scores[kept], labels[kept].astype(np.int64))
-        )
-    return found
-
-
-WINDOW_CLASSIFIER_FILE = "window_classifier.keras"
-
-
-def load_window_classifier(path=None, *, train_if_missing: bool = True):
-    """Lesson 12's digit-or-background classifier, trained once and kept beside the lesson model.
-
-    Trained as lesson 12 trains it: ``make_window_dataset`` of 2,000 canvases (seed 0), then
-    ``train_background_classifier`` from the trained lesson model for one epoch.
-
-    Examples
-    --------
-    >>> classifier = load_window_classifier()  # doctest: +SKIP
-    """
-    from cnnteach.storage import default_model_path, load_trained_model, save_model, shown_path
-
-    path = (
-        Path(path) if path is not None else default_model_path().with_name(WINDOW_CLASSIFIER_FILE)
-    )
-    if path.exists():
-        return load_trained_model(path, shapes=((28, 28, 1), 11))
-    if not train_if_missing:
-        raise FileNotFoundError(f"{path} does not exist: call load_window_classifier() to train it")
-    from cnnteach.data import load_mnist
-    from cnnteach.detect import make_window_dataset, train_background_classifier
-
-    (x_train, y_train), _ = load_mnist()
-    x_windows, y_windows = make_window_dataset(x_train, y_train, n_canvases=2000, seed=0)
-    model = train_background_classifier(
-        x_windows, y_windows, base_model=load_trained_model(), epochs=1, seed=0
-    )
-    save_model(model, path)
-    print(f"Trained lesson 12's digit-or-background classifier and saved it to {shown_path(path)}.")
-    return model
 
 
 # ----------------------------------------------------------------------------- the network
@@ -617,329 +402,6 @@ def propose(
     return boxes[keep], scores[keep]
 
 
-# ----------------------------------------------------------------------------- training
-def _roi_trainer(net):
-    """Wrap the Fast R-CNN view so that ``fit`` feeds it the RoIs stored in the targets."""
-    import keras
-    import tensorflow as tf
-
-    class RoiTrainer(keras.Model):
-        def __init__(self, net, **kwargs):
-            super().__init__(**kwargs)
-            self.net = net
-            self.loss_tracker = keras.metrics.Mean(name="loss")
-
-        @property
-        def metrics(self):
-            return [self.loss_tracker]
-
-        def call(self, inputs, training=False):
-            return self.net(inputs, training=training)
-
-        def train_step(self, data):
-            x, y = data
-            with tf.GradientTape() as tape:
-                pred = self.net([x, y[..., :4]], training=True)
-                loss = self.compute_loss(x=x, y=y, y_pred=pred)
-            grads = tape.gradient(loss, self.trainable_variables)
-            self.optimizer.apply(grads, self.trainable_variables)
-            self.loss_tracker.update_state(loss)
-            return {"loss": self.loss_tracker.result()}
-
-    return RoiTrainer(net)
-
-
-def _fresh_roi_trainer():
-    return _roi_trainer(_fast_view(two_stage_model()))
-
-
-def _fresh_rpn_view():
-    return _rpn_view(two_stage_model())
-
-
-def _roi_objective():
-    return roi_loss(box_weight=2.0)
-
-
-def _rpn_loss():
-    from cnnteach.one_stage import detection_loss
-
-    return detection_loss(classes=1)
-
-
-#: The two stages' recipes. Stage 1, ``"roi"`` (Fast R-CNN): backbone and RoI head, 16 canvases
-#: x 32 sampled RoIs per step. Stage 2, ``"rpn"``: the RPN's own layers on the frozen backbone,
-#: with lesson 13's mined softmax over two classes (object, background).
-RECIPES = {
-    "roi": Recipe(
-        "fast-rcnn",
-        _fresh_roi_trainer,
-        batch_size=16,
-        steps=1000,
-        learning_rate=0.004,
-        schedule="warmup-cosine",
-        warmup_fraction=0.05,
-        steps_per_execution=10,
-        objective=_roi_objective,
-    ),
-    "rpn": Recipe(
-        "rpn",
-        _fresh_rpn_view,
-        batch_size=32,
-        steps=1000,
-        learning_rate=0.008,
-        schedule="warmup-cosine",
-        warmup_fraction=0.05,
-        steps_per_execution=10,
-        objective=_rpn_loss,
-    ),
-    "head": Recipe(
-        "fast-rcnn-head",
-        _fresh_roi_trainer,
-        batch_size=16,
-        steps=500,
-        learning_rate=0.002,
-        schedule="warmup-cosine",
-        warmup_fraction=0.05,
-        steps_per_execution=10,
-        objective=_roi_objective,
-    ),
-}
-
-
-def make_training_data(images, labels, n: int, *, first_seed: int = 0, rois_per_canvas: int = 32):
-    """``n`` training canvases (use TRAINING digits), with sampled RoI targets and RPN targets.
-
-    Returns
-    -------
-    x : numpy.ndarray, uint8, shape (n, 96, 96)
-    roi_y : numpy.ndarray, float32, shape (n, rois_per_canvas, 9)
-        From :func:`sample_rois` and :func:`roi_targets`.
-    rpn_y : numpy.ndarray, float32, shape (n, 1296, 5)
-        From :func:`rpn_targets`.
-
-    Examples
-    --------
-    >>> digits = np.zeros((8, 28, 28), np.uint8); digits[:, 4:24, 8:20] = 255
-    >>> x, roi_y, rpn_y, canvases = make_training_data(digits, np.arange(8), 2)
-    >>> x.shape, roi_y.shape, rpn_y.shape
-    ((2, 96, 96), (2, 32, 9), (2, 1296, 5))
-    """
-    from cnnteach.detect import make_canvases
-
-    canvases = make_canvases(images, labels, n, first_seed=first_seed, **CANVAS)
-    rng = np.random.default_rng(first_seed)
-    roi_y = np.stack(
-        [
-            roi_targets(
-                *sample_rois(c.boxes, rng, count=rois_per_canvas, size=CANVAS["size"]),
-                c.boxes,
-                c.labels,
-            )
-            for c in canvases
-        ]
-    )
-    x = np.stack([c.image for c in canvases])
-    return x, roi_y, rpn_targets(canvases), canvases
-
-
-def proposal_targets(model, canvases, *, seed: int = 1, rois_per_canvas: int = 32, top_k: int = 50):
-    """RoI targets sampled from the RPN's own proposals (plus the true boxes), for stage 3.
-
-    Examples
-    --------
-    >>> head_y = proposal_targets(model, canvases)  # doctest: +SKIP
-    """
-    from cnnteach.training import quiet_retracing
-
-    x = _stack(canvases)
-    with quiet_retracing():
-        _, f8 = model.get_layer("features").predict(x, batch_size=256, verbose=0)
-        rpn_out = model.get_layer("rpn").predict(f8, batch_size=256, verbose=0)
-    anchors = ANCHORS.anchors(x.shape[1:3])
-    rng = np.random.default_rng(seed)
-    rows = []
-    for canvas, out in zip(canvases, rpn_out):
-        proposals = propose(out, anchors, size=x.shape[1], top_k=top_k)[0]
-        rois, matched = sample_rois(
-            canvas.boxes,
-            rng,
-            count=rois_per_canvas,
-            size=x.shape[1],
-            candidates=proposals,
-            jitter=False,
-        )
-        rows.append(roi_targets(rois, matched, canvas.boxes, canvas.labels))
-    return np.stack(rows)
-
-
-def train_two_stage(
-    images,
-    labels,
-    *,
-    n_canvases: int = 8000,
-    roi_steps=None,
-    rpn_steps=None,
-    head_steps=None,
-    seed: int = 0,
-    callbacks=(),
-):
-    """Train the two-stage detector alternately, in three stages that share one backbone.
-
-    1. **Fast R-CNN** (:data:`RECIPES` ``"roi"``): the backbone and the RoI head, on RoIs
-       sampled around the true boxes (:func:`sample_rois`), so the shared features learn what
-       a digit looks like; no RPN is needed yet.
-    2. **RPN** (``"rpn"``): the backbone frozen, only the RPN's layers learn, with Faster
-       R-CNN's 0.7 / 0.3 anchor labels (:func:`rpn_targets`).
-    3. **Head on the RPN's proposals** (``"head"``): the backbone still frozen, the RoI head
-       fine-tuned on RoIs sampled from the RPN's own proposals (:func:`proposal_targets`).
-
-    Stages 2 and 3 are steps 3 and 4 of Ren et al. (2015)'s 4-step alternating training,
-    which fix the shared convolutional layers and fine-tune only the layers unique to the RPN,
-    then to Fast R-CNN. Every stage goes through :func:`cnnteach.training.train`.
-
-    Returns
-    -------
-    model : keras.Model
-        :func:`two_stage_model`, trained.
-    info : dict
-        Per stage (``"roi"``, ``"rpn"``, ``"head"``): ``steps``, ``fit_seconds``,
-        ``canvases_per_s`` and ``final_loss``; ``proposal_seconds``: making stage 3's RoIs.
-
-    Examples
-    --------
-    >>> model, info = train_two_stage(x_train, y_train)  # doctest: +SKIP
-    """
-    from dataclasses import replace
-
-    import keras
-
-    from cnnteach.training import train
-
-    recipes = RECIPES
-    roi_recipe = (
-        recipes["roi"] if roi_steps is None else replace(recipes["roi"], steps=int(roi_steps))
-    )
-    rpn_recipe = (
-        recipes["rpn"] if rpn_steps is None else replace(recipes["rpn"], steps=int(rpn_steps))
-    )
-    head_recipe = (
-        recipes["head"] if head_steps is None else replace(recipes["head"], steps=int(head_steps))
-    )
-    x, roi_y, rpn_y, canvases = make_training_data(images, labels, n_canvases)
-    keras.utils.set_random_seed(seed)
-    model = two_stage_model()
-    info = {}
-    run = train(
-        roi_recipe,
-        x,
-        roi_y,
-        model=_roi_trainer(_fast_view(model)),
-        validation_split=0.0,
-        seed=None,
-        log=False,
-        callbacks=callbacks,
-    )
-    info["roi"] = _stage_info(run)
-    model.get_layer("features").trainable = False
-    run = train(
-        rpn_recipe,
-        x,
-        rpn_y,
-        model=_rpn_view(model),
-        validation_split=0.0,
-        seed=None,
-        log=False,
-        callbacks=callbacks,
-    )
-    info["rpn"] = _stage_info(run)
-    start = time.perf_counter()
-    head_y = proposal_targets(model, canvases, seed=seed + 1)
-    info["proposal_seconds"] = round(time.perf_counter() - start, 2)
-    run = train(
-        head_recipe,
-        x,
-        head_y,
-        model=_roi_trainer(_fast_view(model)),
-        validation_split=0.0,
-        seed=None,
-        log=False,
-        callbacks=callbacks,
-    )
-    info["head"] = _stage_info(run)
-    model.get_layer("features").trainable = True
-    return model, info
-
-
-def _stage_info(run):
-    steps = int(run.recipe.steps)
-    return dict(
-        steps=steps,
-        fit_seconds=round(run.fit_seconds, 2),
-        canvases_per_s=round(steps * run.recipe.batch_size / run.fit_seconds, 1),
-        final_loss=round(run.final("loss"), 4),
-    )
-
-
-TWO_STAGE_FILE = "two_stage_detector.keras"
-
-
-def load_two_stage(path=None, *, train_if_missing: bool = True):
-    """Load the trained two-stage detector; train and save it first if the file is missing.
-
-    The file is ``two_stage_detector.keras`` beside the lesson model (in ``$CNNTEACH_MODELS``
-    when that is set), so ``make outputs`` trains it once and later runs load it.
-
-    Examples
-    --------
-    >>> model = load_two_stage()  # doctest: +SKIP
-    """
-    import keras
-
-    from cnnteach._files import write_atomic
-    from cnnteach.storage import default_model_path, save_model, shown_path
-
-    path = Path(path) if path is not None else default_model_path().with_name(TWO_STAGE_FILE)
-    classes = _layer_classes()
-    if path.exists():
-        model = keras.models.load_model(path, compile=False, custom_objects=classes)
-        print(f"Loaded the trained two-stage detector from {shown_path(path)}.")
-        return model
-    if not train_if_missing:
-        raise FileNotFoundError(f"{path} does not exist: call load_two_stage() to train it")
-    from cnnteach.data import load_mnist
-
-    (x_train, y_train), _ = load_mnist()
-    start = time.perf_counter()
-    model, info = train_two_stage(x_train, y_train)
-    save_model(model, path)
-    write_atomic(path.with_suffix(".json"), json.dumps(info, indent=1).encode("utf-8"))
-    print(
-        f"Trained the two-stage detector ({info['roi']['steps']} + {info['rpn']['steps']} + "
-        f"{info['head']['steps']} steps, "
-        f"{time.perf_counter() - start:.0f} s) and saved it to {shown_path(path)}."
-    )
-    return model
-
-
-def training_info(path=None):
-    """Steps, ``fit`` seconds, canvases per second and final loss of each stage, as trained.
-
-    :func:`load_two_stage` writes them beside the model (``two_stage_detector.json``) when it
-    trains it; None when that file is not there.
-
-    Examples
-    --------
-    >>> training_info("no/such/file.keras") is None
-    True
-    """
-    from cnnteach.storage import default_model_path
-
-    path = Path(path) if path is not None else default_model_path().with_name(TWO_STAGE_FILE)
-    info = path.with_suffix(".json")
-    return json.loads(info.read_text(encoding="utf-8")) if info.is_file() else None
-
-
 # ----------------------------------------------------------------------------- detecting
 def _stack(canvases):
     images = [c.image if isinstance(c, Canvas) else np.asarray(c) for c in canvases]
@@ -982,7 +444,7 @@ def detect(
     --------
     >>> found = detect(load_two_stage(), canvases)  # doctest: +SKIP
     """
-    from cnnteach.training import quiet_retracing
+    from cnnteach.callbacks import quiet_retracing
 
     x = _stack(canvases)
     size = x.shape[1]

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 
 from cnnteach.boxes import decode_boxes, pairwise_iou
-from cnnteach.detect import Canvas, Detections, make_canvases
+from cnnteach.canvases import Canvas, make_canvases
+from cnnteach.detect import Detections
+from cnnteach.one_stage import CANVAS
+from cnnteach.rcnn import crop_proposals, ink_proposals, proposal_recall
 from cnnteach.two_stage import (
     BOX_VARIANCES,
-    CANVAS,
-    crop_proposals,
-    ink_proposals,
-    proposal_recall,
     propose,
     roi_align,
     roi_align_layer,
@@ -303,7 +302,8 @@ def test_roi_loss_counts_the_true_class_box_only():
 # ----------------------------------------------------------------------------- the network
 def test_smoke_training_detect_and_reload(mnist, canvases, tmp_path):
     from cnnteach.storage import save_model
-    from cnnteach.two_stage import detect, load_two_stage, train_two_stage
+    from cnnteach.two_stage import detect
+    from cnnteach.two_stage_training import load_two_stage, train_two_stage
 
     (x_train, y_train), _ = mnist
     model, info = train_two_stage(

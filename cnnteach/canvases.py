@@ -273,6 +273,11 @@ def make_canvas(
     n_digits, size, gap, scale = _check_canvas_args(n_digits, size, gap, scale)
     if n_digits > len(images):
         raise ValueError(
+            f"n_digits is {n_digits} but only {len(images)} digit images were given: "
+            "pass more images (e.g. all of x_test) or ask for fewer digits."
+        )
+    if n_digits > len(images):
+        raise ValueError(
             f"cannot pick {n_digits} different digits from {len(images)} images: pass more images"
         )
     return _compose_scaled(images, labels, n_digits, size, seed, gap, scale)

@@ -295,6 +295,20 @@ def _num(value, fmt=".2f") -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def _need(step, kind, function: str, maker: str) -> None:
+    if not isinstance(step, kind):
+        raise ValueError(
+            f"{function} draws the {kind.__name__} that {maker}(...) returns, not "
+            f"{type(step).__name__}: call {maker}(image, ...) first and pass its result."
+        )
+
+
+def _choose(value, allowed, name: str) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}, not {value!r}: pick one of them.")
+
+
 def plot_conv_step(step: ConvStep, ax=None) -> StepFigure:
     """Draw one convolution step: the window on the (padded) input, the products, the output so far.
 
@@ -321,6 +335,7 @@ def plot_conv_step(step: ConvStep, ax=None) -> StepFigure:
     >>> len(drawn.axes), drawn.axes[1].get_title()
     (3, 'window × kernel: 9 products, sum = 0.00')
     """
+    _need(step, ConvStep, "plot_conv_step", "conv_step")
     return StepFigure(axes_row(ax, 3, (11, 4)), "conv").update(step)
 
 
@@ -348,6 +363,7 @@ def plot_pool_step(step: PoolStep, ax=None) -> StepFigure:
     >>> drawn.axes[2].get_title()
     'output 6 × 6: cell (5, 5)'
     """
+    _need(step, PoolStep, "plot_pool_step", "pool_step")
     return StepFigure(axes_row(ax, 3, (11, 4)), "pool").update(step)
 
 
@@ -531,6 +547,8 @@ def conv_explorer(
     """
     import ipywidgets as widgets
 
+    if isinstance(kernel, str):
+        _choose(kernel, KERNEL_NAMES, "kernel")
     picture = grey_image(image, "the explorer's image")
     layout = widgets.Layout(width="320px")
     top = max(picture.shape) + 2 * CONV_RANGES["padding"][1] - 1
@@ -601,6 +619,8 @@ def pool_explorer(
     """
     import ipywidgets as widgets
 
+    _choose(mode, ("max", "average"), "mode")
+    _choose(padding, ("valid", "same"), "padding")
     picture = grey_image(image, "the explorer's image")
     layout = widgets.Layout(width="320px")
     controls = {

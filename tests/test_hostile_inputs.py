@@ -23,7 +23,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnteach import arithmetic, boxes, canvases, detect, layer_figures, ops, plots, steps
+from cnnteach import (
+    arithmetic,
+    boxes,
+    canvases,
+    detect,
+    explorers,
+    layer_figures,
+    ops,
+    plots,
+    steps,
+)
 
 LIMIT_S = 10.0
 DOCUMENTED = (ValueError, TypeError)
@@ -222,6 +232,11 @@ MUST_REFUSE = [
     (arithmetic.conv_output_size, dict(input_size=np.array(28), kernel_size=3)),
     (detect.plot_boxes, dict(image=np.zeros((40, 40)), boxes=BOXES[:2], labels=[1, 2, 3])),
     (boxes.non_max_suppression, dict(boxes=BOXES, scores=[0.9, float("nan"), 0.7])),
+    (explorers.plot_conv_step, dict(step=None)),
+    (explorers.plot_pool_step, dict(step="pool")),
+    (explorers.conv_explorer, dict(image=DIGIT, kernel="x")),
+    (explorers.pool_explorer, dict(image=DIGIT, mode="median")),
+    (canvases.make_canvas, dict(images=DIGITS[:2], labels=LABELS[:2], n_digits=4)),
 ]
 
 

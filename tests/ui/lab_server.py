@@ -47,7 +47,7 @@ def course_environment(home: Path) -> dict[str, str]:
     if "CNNTEACH_DATA" not in env and SHARED_MNIST.is_dir():
         env["CNNTEACH_DATA"] = str(SHARED_MNIST)
     env["CNNTEACH_OFFLINE"] = env.get("CNNTEACH_OFFLINE") or "1"
-    if not env.get("CNNTEACH_MODELS"):  # lesson 08 saves the trained model, 08-10 load it
+    if not env.get("CNNTEACH_MODELS"):  # lesson 08 saves the trained model, later lessons load it
         env["CNNTEACH_MODELS"] = str(home / "models")
     env.setdefault("PYTHONHASHSEED", "0")
     env.pop("MPLBACKEND", None)  # Agg (set by .ci/run) would hide every figure in the kernels

@@ -1,4 +1,4 @@
-"""The drawing pad of lesson 08, drawn on with the mouse in JupyterLab, as at the projector.
+"""The drawing pad of lesson 09, drawn on with the mouse in JupyterLab, as at the projector.
 
 The lesson runs top to bottom; then the test draws a "1" and a "7" on the pad's canvas with
 Playwright mouse strokes (pointer events, as a mouse or a finger makes them). After each
@@ -25,10 +25,10 @@ ONE = [[(140, 40), (140, 240)]]
 SEVEN = [[(70, 60), (210, 60), (120, 240)]]
 
 
-def lesson_08(folder):
-    found = sorted(folder.glob("08_*.ipynb"))
+def lesson_09(folder):
+    found = sorted(folder.glob("09_*.ipynb"))
     if not found:
-        pytest.skip("lesson 08 (notebooks/08_*.ipynb) does not exist")
+        pytest.skip("lesson 09 (notebooks/09_*.ipynb) does not exist")
     if "drawing_pad(" not in found[0].read_text(encoding="utf-8"):
         pytest.fail(f"{found[0].name} never calls drawing_pad(...): the lesson must show the pad")
     return found[0]
@@ -52,9 +52,22 @@ class Pad:
         return self.root.locator(".cnnteach-pad-top").get_attribute("data-digit") or ""
 
     def bars(self) -> list[float]:
-        bars = self.root.locator(".cnnteach-pad-bar")
-        assert bars.count() == 10
-        return [float(bars.nth(i).get_attribute("data-p")) for i in range(10)]
+        """The ten bars, read in one go (an update arriving between reads would mix two)."""
+        values = self.root.evaluate(
+            "el => Array.from(el.querySelectorAll('.cnnteach-pad-bar'))"
+            ".map(bar => parseFloat(bar.dataset.p))"
+        )
+        assert len(values) == 10, values
+        return values
+
+    def quiet(self, seconds: float = 0.8) -> None:
+        """Wait until no update has arrived for ``seconds`` (strokes send several)."""
+        start = time.monotonic()
+        while time.monotonic() - start < SETTLE:
+            seen = self.updates()
+            time.sleep(seconds)
+            if self.updates() == seen:
+                return
 
     def draw(self, strokes) -> None:
         """Mouse strokes through the given canvas points (scaled to the canvas on screen)."""
@@ -91,7 +104,7 @@ class Pad:
 
 
 def test_the_pad_reads_a_drawn_one_and_seven_then_clears(page, lab):
-    path = lesson_08(lab.root)
+    path = lesson_09(lab.root)
     open_notebook(page, lab, path.name)
     restart_and_run_all(page, path.name, timeout=LESSON_TIMEOUT)
     pad = Pad(page)
@@ -101,6 +114,7 @@ def test_the_pad_reads_a_drawn_one_and_seven_then_clears(page, lab):
         before = pad.updates()
         pad.draw(strokes)
         seconds = pad.settle(before, f"drawing a {digit}", str(digit))
+        pad.quiet()
         bars = pad.bars()
         assert abs(sum(bars) - 1) < 0.01, bars
         assert max(range(10), key=bars.__getitem__) == digit and bars[digit] > 0.5, bars
@@ -112,6 +126,7 @@ def test_the_pad_reads_a_drawn_one_and_seven_then_clears(page, lab):
         before = pad.updates()
         pad.clear()
         pad.settle(before, "Clear", "")
+        pad.quiet()
         assert pad.bars() == [0.0] * 10
         assert "Draw a digit" in pad.root.locator(".cnnteach-pad-top").inner_text()
 

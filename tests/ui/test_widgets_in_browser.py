@@ -307,7 +307,7 @@ def drive_sliders(page, checker: Checker, names) -> int:
 
 
 def test_conv_explorer_sliders_follow_the_arithmetic(explorer_page, lab):
-    path = need_explorers("04", "conv_explorer", lab.root)
+    path = need_explorers("05", "conv_explorer", lab.root)
     page = explorer_page(path)
     checker = Checker(ExplorerView(page), "conv")
     checker.settle("running the lesson")
@@ -322,7 +322,7 @@ def test_conv_explorer_sliders_follow_the_arithmetic(explorer_page, lab):
 def test_conv_explorer_explains_an_impossible_setting(explorer_page, lab):
     from cnnteach.arithmetic import conv_output_size
 
-    path = need_explorers("04", "conv_explorer", lab.root)
+    path = need_explorers("05", "conv_explorer", lab.root)
     page = explorer_page(path)
     view = ExplorerView(page)
     checker = Checker(view, "conv")
@@ -345,7 +345,7 @@ def test_conv_explorer_explains_an_impossible_setting(explorer_page, lab):
 
 
 def test_pool_explorer_sliders_follow_the_arithmetic(explorer_page, lab):
-    path = need_explorers("05", "pool_explorer", lab.root)
+    path = need_explorers("06", "pool_explorer", lab.root)
     page = explorer_page(path)
     view = ExplorerView(page)
     checker = Checker(view, "pool")
@@ -369,7 +369,7 @@ def test_pool_explorer_sliders_follow_the_arithmetic(explorer_page, lab):
 def test_pool_explorer_explains_an_impossible_setting(explorer_page, lab):
     from cnnteach.arithmetic import pool_output_size
 
-    path = need_explorers("05", "pool_explorer", lab.root)
+    path = need_explorers("06", "pool_explorer", lab.root)
     page = explorer_page(path)
     view = ExplorerView(page)
     checker = Checker(view, "pool")
